@@ -1,0 +1,57 @@
+"""Who is acting, and what they may see and do.
+
+Every core function takes an `Actor` and asks it before reading or writing, so scope is
+enforced in one place for every command. An operator (the reseller's staff) sees
+everything; a customer user (impersonated with `--as`) sees only its own customer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from msp_cli.errors import PermissionDenied
+
+
+@dataclass(frozen=True)
+class Actor:
+    """`name` is the operator recorded in the audit log; `as_user` the impersonated user."""
+
+    name: str
+    as_user: str | None = None
+    customer: str | None = None  # the impersonated user's customer code (its scope)
+    role: str | None = None  # the impersonated user's role: "admin" or "viewer"
+
+    @property
+    def is_operator(self) -> bool:
+        return self.as_user is None
+
+    def require_operator(self, what: str) -> None:
+        """Reseller-only actions: payers, audit, pricing, costs, other customers' data."""
+        if not self.is_operator:
+            raise PermissionDenied(f"{self.as_user} may not {what}")
+
+    def can_see_customer(self, code: str | None) -> bool:
+        if self.is_operator:
+            return True
+        return code is not None and self.customer is not None and code.lower() == self.customer.lower()
+
+    def require_customer(self, code: str, what: str = "see this customer") -> None:
+        if not self.can_see_customer(code):
+            raise PermissionDenied(f"{self.as_user} may not {what}")
+
+    def require_user_admin(self, code: str, what: str = "manage users") -> None:
+        """Operators, or an `admin` user of that same customer."""
+        if self.is_operator:
+            return
+        if self.role != "admin" or not self.can_see_customer(code):
+            raise PermissionDenied(f"{self.as_user} may not {what}")
+
+
+def operator(name: str) -> Actor:
+    return Actor(name=name)
+
+
+def resolve_actor(session: object, name: str, as_user: str | None) -> Actor:
+    """The acting user for one command. Impersonation (`--as`) is enforced by the users
+    domain once it exists; until then every command runs as the operator."""
+    return operator(name)

@@ -1,0 +1,130 @@
+"""The root command: global options, command groups, and typed errors -> exit codes.
+
+Importing this module imports Typer and the group modules only; each command imports the
+core (SQLAlchemy, DuckDB, ...) inside its body, so `msp --help` and `msp --version` stay
+as fast as bare Typer.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from msp_cli import __version__
+from msp_cli.cli import accounts, audit, config, customers, payers
+from msp_cli.cli.context import AppContext
+from msp_cli.errors import (
+    Conflict,
+    InvalidInput,
+    MspError,
+    NotFound,
+    Partial,
+    PermissionDenied,
+    RuleViolation,
+)
+
+# The one place where error types become exit codes (docs/exit-codes.md).
+EXIT_CODES: dict[type[MspError], int] = {
+    InvalidInput: 2,
+    NotFound: 3,
+    Conflict: 4,
+    RuleViolation: 5,
+    Partial: 6,
+    PermissionDenied: 7,
+}
+
+
+def exit_code_for(error: MspError) -> int:
+    for cls in type(error).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return 1
+
+
+def _print_error(message: str, hint: str | None = None) -> None:
+    sys.stderr.write(f"error: {message}\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+    sys.stderr.flush()
+
+
+class MspGroup(TyperGroup):
+    """Runs the command and turns every failure into one line on stderr and an exit code."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        from typer import _click
+
+        try:
+            rv = super().main(args=args, prog_name=prog_name or "msp", complete_var=complete_var,
+                              standalone_mode=False, **extra)
+            code = rv if isinstance(rv, int) else 0
+        except MspError as exc:
+            _print_error(str(exc), exc.hint)
+            code = exit_code_for(exc)
+        except _click.exceptions.UsageError as exc:
+            hint = None
+            if exc.ctx is not None:
+                hint = f"run '{exc.ctx.command_path} --help' for usage"
+            _print_error(exc.format_message(), hint)
+            code = exc.exit_code
+        except _click.exceptions.ClickException as exc:
+            _print_error(exc.format_message())
+            code = exc.exit_code
+        except _click.exceptions.Abort:
+            _print_error("aborted")
+            code = 1
+        except Exception as exc:  # a bug, not a user's mistake: one line, details on demand
+            if os.environ.get("MSP_DEBUG"):
+                raise
+            _print_error(f"internal error: {exc.__class__.__name__}: {exc}", "run with MSP_DEBUG=1 for details")
+            code = 1
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+app = typer.Typer(
+    cls=MspGroup,
+    name="msp",
+    help="Administration for cloud resellers and MSPs: customers, scope, users, costs and rebilling.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"msp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: str = typer.Option(None, "--db", metavar="PATH_OR_URL", help="Database file or SQLAlchemy URL [env: MSP_DB]."),
+    config_path: str = typer.Option(None, "--config", metavar="PATH", help="Config file [env: MSP_CONFIG]."),
+    as_user: str = typer.Option(None, "--as", metavar="EMAIL", help="Act as this customer user [env: MSP_AS]."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    """Administration for cloud resellers and MSPs."""
+    ctx.obj = AppContext(db_flag=db, config_flag=config_path, as_flag=as_user)
+    ctx.call_on_close(ctx.obj.close)
+
+
+app.add_typer(customers.app, name="customers")
+app.add_typer(payers.app, name="payers")
+app.add_typer(accounts.app, name="accounts")
+app.add_typer(config.app, name="config")
+app.add_typer(audit.app, name="audit")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,51 @@
+"""`msp audit`: the tamper-evident log of every change."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from msp_cli.cli import context
+from msp_cli.cli.options import FORMAT
+from msp_cli.cli.output import Column, Format, emit, write_json
+
+app = typer.Typer(help="The audit log: who changed what, hash-chained.", no_args_is_help=True)
+
+COLUMNS = [
+    Column("id", justify="right"), Column("at"), Column("actor"), Column("as_user", "as user"),
+    Column("action"), Column("target"), Column("details"),
+]
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    limit: int = typer.Option(50, "--limit", "-n", min=0, help="Newest N records (0 = all)."),
+    action: str = typer.Option(None, "--action", help="Only this action (`*` wildcard), e.g. 'customer.*'."),
+    target: str = typer.Option(None, "--target", help="Only records about this target."),
+    fmt: Format = FORMAT,
+) -> None:
+    """List audit records, newest first."""
+    from msp_cli.audit import list_records
+
+    with context.get(ctx).session(write=False) as (session, actor):
+        rows = list_records(session, actor, limit=limit or None, action=action, target=target)
+    emit(rows, COLUMNS, fmt)
+
+
+@app.command("verify")
+def verify(ctx: typer.Context, fmt: Format = FORMAT) -> None:
+    """Check the hash chain; exit 1 naming the first broken record."""
+    from msp_cli.audit import verify_chain
+
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
+        result = verify_chain(session, actor)
+    if fmt is Format.json:
+        write_json(sys.stdout, result)
+    if result.ok:
+        app_ctx.say(f"audit log intact: {result.records} records verified")
+        return
+    app_ctx.say(f"error: audit chain broken at record {result.broken_id}: {result.reason}")
+    raise typer.Exit(1)

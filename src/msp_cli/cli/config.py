@@ -1,0 +1,59 @@
+"""`msp config`: settings in a TOML file; flag > environment > file > default."""
+
+from __future__ import annotations
+
+import typer
+
+from msp_cli.cli import context
+from msp_cli.cli.options import FORMAT
+from msp_cli.cli.output import Column, Format, emit
+
+app = typer.Typer(help="Show and change settings (TOML config file).", no_args_is_help=True)
+
+COLUMNS = [Column("key"), Column("value"), Column("source")]
+
+
+@app.command("show")
+def show(ctx: typer.Context, fmt: Format = FORMAT) -> None:
+    """Show every setting, its value and where it came from."""
+    from msp_cli.db import mask_url
+    from msp_cli.settings import KNOWN_KEYS
+
+    settings = context.get(ctx).settings
+    rows = []
+    for key in KNOWN_KEYS:
+        value = settings.values[key]
+        rows.append({"key": key, "value": mask_url(str(value)) if key == "db" else value, "source": settings.sources[key]})
+    rows.append({"key": "config", "value": str(settings.config_path), "source": settings.config_source})
+    if fmt is Format.json:
+        # One object: {"db": ..., "actor": ...}, plus where each came from.
+        import sys
+
+        from msp_cli.cli.output import write_json
+
+        write_json(sys.stdout, {**{r["key"]: r["value"] for r in rows}, "sources": {r["key"]: r["source"] for r in rows}})
+        return
+    emit(rows, COLUMNS, fmt)
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help="db, actor, currency or rebill_cooldown_hours."),
+    value: str = typer.Argument(..., help="The new value."),
+) -> None:
+    """Write one setting to the config file."""
+    from msp_cli.db import mask_url
+    from msp_cli.settings import write_setting
+
+    app_ctx = context.get(ctx)
+    path = app_ctx.settings.config_path
+    stored = write_setting(path, key, value)
+    shown = mask_url(str(stored)) if key == "db" else stored
+    app_ctx.say(f"{key} = {shown} (in {path})")
+
+
+@app.command("path")
+def path(ctx: typer.Context) -> None:
+    """Print the config file's path."""
+    typer.echo(str(context.get(ctx).settings.config_path))

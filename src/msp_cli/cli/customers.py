@@ -1,0 +1,151 @@
+"""`msp customers`: customers and their scope."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from msp_cli.cli import context
+from msp_cli.cli.options import DRY_RUN, FORMAT, STRICT, YES
+from msp_cli.cli.output import Column, Format, emit, print_record, print_table, write_csv, write_json
+
+app = typer.Typer(help="Customers and their scope (linked accounts, dedicated payers).", no_args_is_help=True)
+
+LIST_COLUMNS = [
+    Column("code"), Column("name"), Column("dedicated"), Column("payer_ids", "payers"),
+    Column("exclude"), Column("basis"), Column("account_count", "accounts", justify="right"),
+    Column("created_at", "created"),
+]
+DETAIL_COLUMNS = LIST_COLUMNS[:6] + [Column("user_count", "users"), Column("last_rebill", "last rebill"), Column("created_at", "created")]
+ACCOUNT_COLUMNS = [Column("id"), Column("name"), Column("payer_id", "payer"), Column("provider"), Column("assigned_by", "assigned")]
+
+
+def _show(detail: object, fmt: Format) -> None:
+    if fmt is Format.json:
+        write_json(sys.stdout, detail)
+    elif fmt is Format.csv:
+        write_csv(sys.stdout, [detail], DETAIL_COLUMNS + [Column("accounts")])
+    else:
+        print_record(detail, DETAIL_COLUMNS)
+        accounts = getattr(detail, "accounts")
+        if accounts:
+            print_table(accounts, ACCOUNT_COLUMNS, title=f"linked accounts ({len(accounts)})")
+        else:
+            print_table([], ACCOUNT_COLUMNS, title="linked accounts (none)")
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="Customer code: letters, digits, '-', '_', '.' (unique, any case)."),
+    name: str = typer.Option(..., "--name", help="Display name."),
+    account: list[str] = typer.Option([], "--account", metavar="ID", help="Assign this linked account (repeatable)."),
+    dedicated: list[str] = typer.Option([], "--dedicated", metavar="PAYER_ID", help="Dedicate this payer (repeatable)."),
+    exclude: list[str] = typer.Option([], "--exclude", metavar="PATTERN", help="Never auto-assign accounts named like this ('*' wildcard)."),
+    basis: str = typer.Option("billed", "--basis", help="Cost basis for bills: billed, effective or list."),
+    fmt: Format = FORMAT,
+) -> None:
+    """Create a customer; a dedicated customer receives its payers' accounts automatically."""
+    from msp_cli.customers import create_customer
+
+    app_ctx = context.get(ctx)
+    with app_ctx.session() as (session, actor):
+        detail = create_customer(session, actor, code, name, accounts=account, dedicated=dedicated, exclude=exclude, basis=basis)
+    app_ctx.chatter(f"created customer {detail.code} with {len(detail.accounts)} linked accounts")
+    _show(detail, fmt)
+
+
+@app.command("list")
+def list_(ctx: typer.Context, fmt: Format = FORMAT) -> None:
+    """List customers."""
+    from msp_cli.customers import list_customers
+
+    with context.get(ctx).session(write=False) as (session, actor):
+        rows = list_customers(session, actor)
+    emit(rows, LIST_COLUMNS, fmt)
+
+
+@app.command("show")
+def show(ctx: typer.Context, code: str = typer.Argument(..., help="Customer code (any case)."), fmt: Format = FORMAT) -> None:
+    """Show a customer's scope: payers, patterns, linked accounts, users, last rebill."""
+    from msp_cli.customers import show_customer
+
+    with context.get(ctx).session(write=False) as (session, actor):
+        detail = show_customer(session, actor, code)
+    _show(detail, fmt)
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="Customer code (any case)."),
+    name: str = typer.Option(None, "--name", help="New display name."),
+    add_exclude: list[str] = typer.Option([], "--add-exclude", metavar="PATTERN", help="Add an exclusion pattern."),
+    remove_exclude: list[str] = typer.Option([], "--remove-exclude", metavar="PATTERN", help="Remove an exclusion pattern."),
+    dedicated: list[str] = typer.Option([], "--dedicated", metavar="PAYER_ID", help="Dedicate another payer."),
+    no_dedicated: bool = typer.Option(False, "--no-dedicated", help="Remove every dedicated payer (with --dedicated: replace them)."),
+    basis: str = typer.Option(None, "--basis", help="billed, effective or list."),
+    fmt: Format = FORMAT,
+) -> None:
+    """Change a customer. Auto-assigned accounts follow the new patterns; manual ones stay."""
+    from msp_cli.customers import update_customer
+
+    app_ctx = context.get(ctx)
+    with app_ctx.session() as (session, actor):
+        detail, result = update_customer(
+            session, actor, code, name=name, add_exclude=add_exclude, remove_exclude=remove_exclude,
+            dedicated=dedicated, no_dedicated=no_dedicated, basis=basis,
+        )
+    if not result.changes:
+        app_ctx.say(f"customer {detail.code} unchanged")
+    if result.released:
+        app_ctx.say(f"unassigned {len(result.released)} auto-assigned accounts now excluded: {', '.join(result.released)}")
+    if result.auto_assigned:
+        app_ctx.say(f"auto-assigned {len(result.auto_assigned)} accounts: {', '.join(result.auto_assigned)}")
+    _show(detail, fmt)
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, code: str = typer.Argument(..., help="Customer code (any case)."), yes: bool = YES) -> None:
+    """Delete a customer: its accounts become unassigned and its users are removed."""
+    from msp_cli.customers import delete_customer
+
+    app_ctx = context.get(ctx)
+    app_ctx.confirm(f"Delete customer {code}, unassign its accounts and remove its users?", yes=yes, action=f"delete customer '{code}'")
+    with app_ctx.session() as (session, actor):
+        summary = delete_customer(session, actor, code)
+    app_ctx.say(f"deleted customer {summary['code']}; {len(summary['unassigned_accounts'])} accounts unassigned")
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: str = typer.Argument(..., metavar="FILE", help="CSV file ('-' for standard input)."),
+    strict: bool = STRICT,
+    dry_run: bool = DRY_RUN,
+    fmt: Format = typer.Option(Format.table, "--format", "-f", case_sensitive=False, help="json prints the report on stdout."),
+) -> None:
+    """Create or update customers from CSV: code,name,accounts,dedicated_payers,exclude,basis."""
+    from msp_cli.customer_import import import_customers
+
+    app_ctx = context.get(ctx)
+    with app_ctx.session() as (session, actor):
+        report = import_customers(session, actor, file, strict=strict, dry_run=dry_run)
+    for bad in report.rejected:
+        app_ctx.say(f"{report.file}:{bad.line}: {bad.reason}")
+    summary = (
+        f"{len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.rejected)} rejected"
+    )
+    if dry_run:
+        summary += " (dry run: nothing written)"
+    elif strict and report.rejected:
+        summary += " (--strict: nothing written)"
+    elif not report.created and not report.updated and not report.rejected:
+        summary += " (nothing to change)"
+    app_ctx.say(summary)
+    if fmt is Format.json:
+        write_json(sys.stdout, report.as_dict())
+    if report.rejected:
+        raise typer.Exit(6)

@@ -1,0 +1,209 @@
+"""Rendering results as table, JSON or CSV, the same way for every command.
+
+User data is always printed as text, never interpreted as rich markup. Tables sent to a
+pipe or file are never cut short or wrapped; there is no colour when stdout is not a
+terminal or NO_COLOR is set. JSON keys are the SPEC's field names; money is a string in
+full precision in JSON and CSV, rounded to cents in tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from enum import Enum
+from typing import IO, Any
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str | None = None
+    money: bool = False
+    justify: str = "left"
+
+    @property
+    def title(self) -> str:
+        return self.header or self.key.replace("_", " ")
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready data: Decimal as string, datetime as ISO 8601 UTC, dataclasses as dicts."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return iso_time(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def iso_time(value: datetime) -> str:
+    text = value.isoformat(timespec="seconds")
+    return text.replace("+00:00", "Z")
+
+
+def cents(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN):,}"
+
+
+def cell_text(value: Any, column: Column | None = None) -> str:
+    """How one value reads in a table cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        return cents(value) if column is None or column.money else format(value, "f")
+    if isinstance(value, datetime):
+        return iso_time(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(cell_text(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(plain(value), ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def neutralise(text: str) -> str:
+    """Defuse spreadsheet formulas in CSV cells (OWASP CSV injection): prefix with '."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")  # numbers stay numbers, minus sign included
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, datetime):
+        return iso_time(value)
+    if isinstance(value, (list, tuple)):
+        return neutralise(";".join(str(plain(v)) for v in value))
+    if isinstance(value, dict):
+        return neutralise(json.dumps(plain(value), ensure_ascii=False, sort_keys=True))
+    return neutralise(str(value))
+
+
+def _get(row: Any, key: str) -> Any:
+    return row.get(key) if isinstance(row, dict) else getattr(row, key, None)
+
+
+def write_csv(stream: IO[str], rows: Sequence[Any], columns: Sequence[Column]) -> None:
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow([c.key for c in columns])
+    for row in rows:
+        writer.writerow([csv_cell(_get(row, c.key)) for c in columns])
+
+
+def write_json(stream: IO[str], data: Any) -> None:
+    json.dump(plain(data), stream, indent=2, ensure_ascii=False)
+    stream.write("\n")
+
+
+def colour_allowed(stream: IO[str]) -> bool:
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _print(renderable: Any, stream: IO[str]) -> None:
+    """Print a table; when piped, render it at its natural width and trim the padding."""
+    if stream.isatty():
+        make_console(stream).print(renderable)
+        return
+    import io
+
+    buffer = io.StringIO()
+    make_console(buffer).print(renderable)
+    stream.write("\n".join(line.rstrip() for line in buffer.getvalue().split("\n")))
+    stream.flush()
+
+
+def make_console(stream: IO[str] | None = None) -> Any:
+    """A rich console that never wraps or cuts a piped table and never reads markup."""
+    from rich.console import Console
+
+    stream = stream or sys.stdout
+    tty = stream.isatty()
+    return Console(
+        file=stream,
+        markup=False,
+        highlight=False,
+        emoji=False,
+        no_color=not colour_allowed(stream),
+        force_terminal=tty,
+        width=None if tty else 1_000_000,
+        soft_wrap=not tty,
+    )
+
+
+def print_table(rows: Sequence[Any], columns: Sequence[Column], stream: IO[str] | None = None, title: str | None = None) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    stream = stream or sys.stdout
+    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False, show_edge=False)
+    for column in columns:
+        table.add_column(column.title, justify="right" if column.money else column.justify, no_wrap=not stream.isatty(), overflow="fold")  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(*[Text(cell_text(_get(row, c.key), c)) for c in columns])
+    _print(table, stream)
+
+
+def print_record(record: Any, columns: Sequence[Column], stream: IO[str] | None = None) -> None:
+    """One object as a two-column table of field and value."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    stream = stream or sys.stdout
+    table = Table(box=box.SIMPLE, show_header=False, pad_edge=False, show_edge=False)
+    table.add_column("field", style="bold", no_wrap=True)
+    table.add_column("value", no_wrap=not stream.isatty(), overflow="fold")
+    for column in columns:
+        table.add_row(Text(column.title), Text(cell_text(_get(record, column.key), column)))
+    _print(table, stream)
+
+
+def emit(rows: Sequence[Any], columns: Sequence[Column], fmt: Format, stream: IO[str] | None = None) -> None:
+    """A listing: JSON array, CSV with header, or table."""
+    stream = stream or sys.stdout
+    if fmt is Format.json:
+        write_json(stream, list(rows))
+    elif fmt is Format.csv:
+        write_csv(stream, rows, columns)
+    else:
+        print_table(rows, columns, stream)
+
+
+def emit_one(record: Any, columns: Sequence[Column], fmt: Format, stream: IO[str] | None = None) -> None:
+    """One result: JSON object, one-row CSV, or a field/value table."""
+    stream = stream or sys.stdout
+    if fmt is Format.json:
+        write_json(stream, record)
+    elif fmt is Format.csv:
+        write_csv(stream, [record], columns)
+    else:
+        print_record(record, columns, stream)

@@ -1,0 +1,44 @@
+"""`msp payers`: the payer accounts the reseller pays the cloud bill through."""
+
+from __future__ import annotations
+
+import typer
+
+from msp_cli.cli import context
+from msp_cli.cli.options import FORMAT
+from msp_cli.cli.output import Column, Format, emit, emit_one
+
+app = typer.Typer(help="Payer accounts (AWS management, Azure billing, GCP billing accounts).", no_args_is_help=True)
+
+COLUMNS = [
+    Column("id"), Column("name"), Column("provider"), Column("customer", "dedicated to"),
+    Column("accounts", justify="right"), Column("created_at", "created"),
+]
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    payer_id: str = typer.Argument(..., metavar="ID", help="The payer account id."),
+    name: str = typer.Option(..., "--name", help="Display name."),
+    provider: str = typer.Option(..., "--provider", help="aws, azure, gcp, oci or other."),
+    fmt: Format = FORMAT,
+) -> None:
+    """Add a payer account."""
+    from msp_cli.payers import add_payer
+
+    app_ctx = context.get(ctx)
+    with app_ctx.session() as (session, actor):
+        payer = add_payer(session, actor, payer_id, name, provider)
+    app_ctx.chatter(f"added payer {payer.id}")
+    emit_one(payer, COLUMNS, fmt)
+
+
+@app.command("list")
+def list_(ctx: typer.Context, fmt: Format = FORMAT) -> None:
+    """List payer accounts."""
+    from msp_cli.payers import list_payers
+
+    with context.get(ctx).session(write=False) as (session, actor):
+        rows = list_payers(session, actor)
+    emit(rows, COLUMNS, fmt)

@@ -1,0 +1,132 @@
+"""Reading CSV files that users write: one streaming reader shared by every import.
+
+UTF-8 with or without BOM, CRLF or LF, quoted fields with commas and newlines. Rows are
+yielded with their physical line number (the header is line 1) so every rejection can be
+reported as FILE:LINE: reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from msp_cli.errors import InvalidInput
+
+# A CSV cell that begins with one of these was neutralised on export (OWASP CSV
+# injection): `'=1+2`. Import removes that prefix again so an export round-trips.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+csv.field_size_limit(16 * 1024 * 1024)
+
+
+def strip_neutraliser(value: str) -> str:
+    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_PREFIXES:
+        return value[1:]
+    return value
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    values: dict[str, str]
+
+
+@dataclass(frozen=True)
+class BadRow:
+    line: int
+    reason: str
+
+
+def open_source(path: str) -> tuple[IO[str], str]:
+    """Open a file by path, or standard input for `-`; return the stream and its label."""
+    if path == "-":
+        stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="") if hasattr(sys.stdin, "buffer") else sys.stdin
+        return stream, "<stdin>"
+    try:
+        return open(Path(path), encoding="utf-8-sig", newline=""), path
+    except FileNotFoundError:
+        raise InvalidInput(f"{path}: no such file")
+    except IsADirectoryError:
+        raise InvalidInput(f"{path}: is a directory")
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read: {exc.strerror}")
+
+
+class CsvReader:
+    """Iterate a CSV stream as Row or BadRow; raise InvalidInput when the file itself is unusable."""
+
+    def __init__(
+        self,
+        stream: IO[str],
+        label: str,
+        *,
+        required: tuple[str, ...],
+        optional: tuple[str, ...] = (),
+        headerless_column: str | None = None,
+    ) -> None:
+        self.stream, self.label = stream, label
+        self.required, self.optional = required, optional
+        self.headerless_column = headerless_column
+        self.columns: list[str] = []
+        self.lines_read = 0
+
+    def error(self, line: int, reason: str) -> InvalidInput:
+        return InvalidInput(f"{self.label}:{line}: {reason}")
+
+    def _records(self) -> Iterator[tuple[int, list[str]]]:
+        reader = csv.reader(self.stream, strict=True)
+        end = 0
+        while True:
+            start = end + 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError:
+                raise self.error(reader.line_num + 1, "not UTF-8 text (save the file as UTF-8)")
+            except csv.Error as exc:
+                reason = "not a CSV file (contains NUL bytes)" if "NUL" in str(exc) else f"malformed CSV: {exc}"
+                raise self.error(reader.line_num or start, reason)
+            end = reader.line_num
+            self.lines_read = end
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue  # blank line
+            yield start, record
+
+    def __iter__(self) -> Iterator[Row | BadRow]:
+        records = self._records()
+        first = next(records, None)
+        if first is None:
+            raise InvalidInput(f"{self.label}: empty file")
+        line, header = first
+        names = [h.strip().lower() for h in header]
+        known = set(self.required) | set(self.optional)
+        if self.headerless_column and len(header) == 1 and names[0] not in known:
+            self.columns = [self.headerless_column]
+            yield from self._rows(iter([first]))
+        else:
+            missing = [c for c in self.required if c not in names]
+            if missing:
+                raise self.error(line, f"no {missing[0]!r} column in the header (columns: {', '.join(names)})")
+            duplicated = sorted({n for n in names if names.count(n) > 1 and n in known})
+            if duplicated:
+                raise self.error(line, f"column {duplicated[0]!r} appears twice in the header")
+            self.columns = names
+        yield from self._rows(records)
+
+    def _rows(self, records: Iterator[tuple[int, list[str]]]) -> Iterator[Row | BadRow]:
+        width = len(self.columns)
+        for line, record in records:
+            if len(record) != width:
+                yield BadRow(line, f"expected {width} columns, found {len(record)}")
+                continue
+            yield Row(line, {c: strip_neutraliser(v.strip()) for c, v in zip(self.columns, record)})
+
+
+def split_list(cell: str) -> list[str]:
+    """A list cell: items separated by `;`, blanks ignored."""
+    return [item.strip() for item in cell.split(";") if item.strip()]

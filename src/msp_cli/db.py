@@ -1,0 +1,158 @@
+"""The database: one engine per process, one transaction per command, schema upgrades.
+
+SQLite is the default (a file, mode 0600); any SQLAlchemy URL works, PostgreSQL included.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DatabaseError as SADatabaseError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from msp_cli.errors import DatabaseError, InvalidInput
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def mask_url(url: str) -> str:
+    """Hide the password in a database URL before it is printed or logged."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def database_url(value: str) -> str:
+    """Turn a `--db` value (a path or a SQLAlchemy URL) into a URL."""
+    if "://" in value:
+        return value
+    return "sqlite:///" + str(Path(value).expanduser().resolve())
+
+
+def _prepare_sqlite_file(path: Path, *, create_parent: bool) -> None:
+    """Create the database file with mode 0600 so other local users cannot read it."""
+    if path.exists():
+        if path.is_dir():
+            raise InvalidInput(f"database path {path} is a directory")
+        return
+    parent = path.parent
+    if not parent.is_dir():
+        if not create_parent:
+            raise InvalidInput(
+                f"cannot create database {path}: directory {parent} does not exist",
+                hint="create the directory first or choose another --db path",
+            )
+        parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise InvalidInput(f"cannot create database {path}: {exc.strerror}")
+    os.close(fd)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        # A deferred transaction that later writes can fail at once with "database is
+        # locked"; a writing command takes the write lock up front and waits for it.
+        if conn.get_execution_options().get("msp_write", True):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def _require_driver(url: str) -> None:
+    if url.startswith("postgresql"):
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise InvalidInput(
+                "PostgreSQL support is not installed",
+                hint="pip install 'msp-cli[postgres]'",
+            )
+
+
+class Database:
+    """One engine for the process; `transaction()` is the unit of work of one command."""
+
+    def __init__(self, value: str, *, create_parent: bool = False) -> None:
+        self.url = database_url(value)
+        self.is_sqlite = self.url.startswith("sqlite")
+        _require_driver(self.url)
+        if self.is_sqlite and self.url != "sqlite://" and ":memory:" not in self.url:
+            _prepare_sqlite_file(Path(self.url.removeprefix("sqlite:///")), create_parent=create_parent)
+        try:
+            self.engine = create_engine(self.url)
+        except Exception as exc:  # a malformed URL or unknown dialect
+            raise InvalidInput(f"bad database URL {mask_url(self.url)}: {exc}")
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        self._schema_checked = False
+
+    def ensure_schema(self) -> None:
+        from msp_cli.migrations import upgrade
+
+        if not self._schema_checked:
+            with self.translate_errors():
+                upgrade(self.engine)
+            self._schema_checked = True
+
+    @contextmanager
+    def translate_errors(self) -> Iterator[None]:
+        """Turn driver failures a user can cause (not a database, unreachable) into one line."""
+        try:
+            yield
+        except OperationalError as exc:
+            raise DatabaseError(f"cannot use database {mask_url(self.url)}: {_reason(exc)}")
+        except SADatabaseError as exc:
+            if self.is_sqlite and "file is not a database" in str(exc.orig):
+                raise InvalidInput(f"{mask_url(self.url).removeprefix('sqlite:///')} is not an SQLite database")
+            raise
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        """One command's transaction: commit on success, roll back on any error."""
+        self.ensure_schema()
+        with self.translate_errors():
+            connection = self.engine.connect().execution_options(msp_write=write)
+            try:
+                with Session(bind=connection, expire_on_commit=False) as session:
+                    with session.begin():
+                        yield session
+            finally:
+                connection.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _reason(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None)
+    text_ = str(orig if orig is not None else exc).strip().splitlines()
+    return text_[0] if text_ else exc.__class__.__name__
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def execute_text(session: Session, sql: str, **params: object) -> object:
+    return session.execute(text(sql), params)

@@ -1,0 +1,45 @@
+"""Typed errors raised by the core; the CLI maps each to one exit code."""
+
+from __future__ import annotations
+
+
+class MspError(Exception):
+    """Base class for every error a user can cause or meet."""
+
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+
+class InvalidInput(MspError):
+    """A bad value: malformed month, code, email, file (exit 2)."""
+
+
+class NotFound(MspError):
+    """An unknown customer, account, payer, user or rule (exit 3)."""
+
+
+class Conflict(MspError):
+    """A uniqueness or ownership conflict (exit 4)."""
+
+
+class RuleViolation(MspError):
+    """Refused by a business rule: cooldown, future month, no data (exit 5)."""
+
+
+class Partial(MspError):
+    """A bulk operation where some items were rejected or failed (exit 6)."""
+
+
+class PermissionDenied(MspError):
+    """Outside the acting user's rights (exit 7)."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(f"permission denied: {message}", hint=hint)
+
+
+class DatabaseError(MspError):
+    """The database cannot be used: newer schema, broken audit chain (exit 1)."""

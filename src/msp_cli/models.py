@@ -1,0 +1,200 @@
+"""Tables (SQLModel over SQLAlchemy 2) and the column types that keep money and time exact.
+
+Money is `Decimal` end to end: SQLite has no decimal type and SQLAlchemy's `Numeric`
+goes through float there, so amounts are stored as text on SQLite and as
+`NUMERIC(38,18)` on PostgreSQL. Times are aware UTC in Python and UTC in the database.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Numeric, String, func
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlmodel import Field, SQLModel
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A Decimal stored without loss: text on SQLite, NUMERIC(38,18) on PostgreSQL."""
+
+    impl = String(64)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Numeric(38, 18, asdecimal=True))
+        return dialect.type_descriptor(String(64))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"money must be Decimal, not {type(value).__name__}")
+        if dialect.name == "postgresql":
+            return value
+        return format(value, "f")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return value if isinstance(value, Decimal) else Decimal(value)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in Python; UTC in the database whatever its time-zone support."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: msp stores aware UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+class MetaEntry(SQLModel, table=True):
+    __tablename__ = "msp_meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=200)
+
+
+class Payer(SQLModel, table=True):
+    __tablename__ = "payer"
+    id: str = Field(primary_key=True, max_length=200)
+    name: str = Field(max_length=200)
+    provider: str = Field(max_length=16)
+    created_at: datetime = _ts()
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customer"
+    code: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    basis: str = Field(default="billed", max_length=16)
+    created_at: datetime = _ts()
+
+
+class CustomerPayer(SQLModel, table=True):
+    """A payer dedicated to a customer; the primary key makes a payer dedicated at most once."""
+
+    __tablename__ = "customer_payer"
+    payer_id: str = Field(sa_column=Column(String(200), ForeignKey("payer.id"), primary_key=True))
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), nullable=False, index=True)
+    )
+
+
+class CustomerExclude(SQLModel, table=True):
+    __tablename__ = "customer_exclude"
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), primary_key=True)
+    )
+    pattern: str = Field(primary_key=True, max_length=200)
+
+
+class Account(SQLModel, table=True):
+    """A linked account (AWS account, Azure subscription, GCP project)."""
+
+    __tablename__ = "account"
+    id: str = Field(primary_key=True, max_length=200)
+    name: str = Field(max_length=200)
+    payer_id: str = Field(sa_column=Column(String(200), ForeignKey("payer.id"), nullable=False, index=True))
+    provider: str = Field(max_length=16)
+    customer: Optional[str] = Field(
+        default=None,
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="SET NULL"), nullable=True, index=True),
+    )
+    assigned_by: Optional[str] = Field(default=None, max_length=8)
+    first_seen: datetime = _ts()
+    # Latest billing month seen in cost data: decides the payer when an account moves.
+    billed_month: Optional[str] = Field(default=None, max_length=7)
+
+
+class AutoAssignBlock(SQLModel, table=True):
+    """An operator unassigned this account from this customer: never auto-assign it back."""
+
+    __tablename__ = "auto_assign_block"
+    account_id: str = Field(
+        sa_column=Column(String(200), ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
+    )
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), primary_key=True)
+    )
+
+
+class AuditRecord(SQLModel, table=True):
+    __tablename__ = "audit_record"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = _ts()
+    actor: str = Field(max_length=200)
+    as_user: Optional[str] = Field(default=None, max_length=320)
+    action: str = Field(max_length=64, index=True)
+    target: str = Field(max_length=400)
+    details: str  # canonical JSON
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The last record of the chain; its row lock serialises appends on PostgreSQL,
+    and it lets `audit verify` notice a deleted tail."""
+
+    __tablename__ = "audit_head"
+    id: int = Field(primary_key=True)
+    last_id: int = 0
+    last_hash: str = Field(default="", max_length=64)
+
+
+# Codes are unique without regard to case (`acme` collides with `ACME`).
+Index("ux_customer_code_nocase", func.lower(Customer.__table__.c.code), unique=True)
+
+
+class CostRollup(SQLModel, table=True):
+    """Cost data rolled up by (payer, month, linked account, service, charge category,
+    currency, day): what `costs import` stores and rebilling reads."""
+
+    __tablename__ = "cost_rollup"
+    payer_id: str = Field(primary_key=True, max_length=200)
+    month: str = Field(primary_key=True, max_length=7)  # YYYY-MM of BillingPeriodStart
+    account_id: str = Field(primary_key=True, max_length=200)
+    service: str = Field(primary_key=True, max_length=200)
+    charge_category: str = Field(primary_key=True, max_length=32)
+    currency: str = Field(primary_key=True, max_length=8)
+    day: str = Field(primary_key=True, max_length=10)  # YYYY-MM-DD of ChargePeriodStart
+    billed_cost: Decimal = Field(sa_type=ExactDecimal)
+    effective_cost: Decimal = Field(sa_type=ExactDecimal)
+    list_cost: Decimal = Field(sa_type=ExactDecimal)
+    rows: int
+
+
+# Bills and summaries read one month for a set of accounts.
+Index("ix_cost_rollup_month_account", CostRollup.__table__.c.month, CostRollup.__table__.c.account_id)
+
+
+class CostLoad(SQLModel, table=True):
+    """One payer-month loaded from cost files (a reload replaces it)."""
+
+    __tablename__ = "cost_load"
+    payer_id: str = Field(primary_key=True, max_length=200)
+    month: str = Field(primary_key=True, max_length=7)
+    rows: int  # rows read from files
+    files: int
+    loaded_at: datetime = _ts()
