@@ -16,6 +16,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import Field, SQLModel
 
+from msp_cli.money import canonical
+
 
 class ExactDecimal(TypeDecorator[Decimal]):
     """A Decimal stored without loss: text on SQLite, NUMERIC(38,18) on PostgreSQL."""
@@ -33,14 +35,15 @@ class ExactDecimal(TypeDecorator[Decimal]):
             return None
         if not isinstance(value, Decimal):
             raise TypeError(f"money must be Decimal, not {type(value).__name__}")
-        if dialect.name == "postgresql":
-            return value
-        return format(value, "f")
+        if not value.is_finite():
+            raise ValueError(f"money must be a finite number, not {value}")
+        value = canonical(value)
+        return value if dialect.name == "postgresql" else format(value, "f")
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return value if isinstance(value, Decimal) else Decimal(value)
+        return canonical(value if isinstance(value, Decimal) else Decimal(value))
 
 
 class UTCDateTime(TypeDecorator[datetime]):
