@@ -45,24 +45,44 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, request: pytest.FixtureRequest):
-    """A fresh, empty database for one test: a SQLite file, or a new PostgreSQL database."""
-    if not POSTGRES_URL:
-        yield str(tmp_path / "msp.db")
-        return
-    import uuid
+def fresh_database(tmp_path: Path):
+    """fresh_database(name) -> URL or path of a new, empty database for this test: a SQLite
+    file, or a new database on the PostgreSQL test server (dropped afterwards)."""
+    created: list[str] = []
+    admin = None
+    if POSTGRES_URL:
+        from sqlalchemy import create_engine
 
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
 
-    name = f"msp_test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    def make(name: str = "msp") -> str:
+        if admin is None:
+            return str(tmp_path / f"{name}.db")
+        import uuid
+
+        from sqlalchemy import text
+        from sqlalchemy.engine import make_url
+
+        db_name = f"msp_test_{uuid.uuid4().hex[:16]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+        created.append(db_name)
+        return make_url(POSTGRES_URL).set(database=db_name).render_as_string(hide_password=False)
+
+    yield make
+    if admin is not None:
+        from sqlalchemy import text
+
+        with admin.connect() as conn:
+            for db_name in created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(fresh_database) -> str:
+    """The test's own database (what MSP_DB points at)."""
+    return fresh_database("msp")
 
 
 @pytest.fixture(autouse=True)
