@@ -1,0 +1,1 @@
+"""msp benchmarks: `make bench` or `python -m benchmarks` (see docs/performance.md)."""
