@@ -58,6 +58,18 @@ def open_source(path: str) -> tuple[IO[str], str]:
         raise InvalidInput(f"{path}: cannot read: {exc.strerror}")
 
 
+class _BinaryData(Exception):
+    pass
+
+
+def _text_lines(stream: IO[str]) -> Iterator[str]:
+    """The stream's lines; a NUL byte means a binary file (Python's csv module accepts it)."""
+    for line in stream:
+        if "\x00" in line:
+            raise _BinaryData
+        yield line
+
+
 class CsvReader:
     """Iterate a CSV stream as Row or BadRow; raise InvalidInput when the file itself is unusable."""
 
@@ -89,7 +101,7 @@ class CsvReader:
         return InvalidInput(f"{self.label}:{line}: {reason}")
 
     def _records(self) -> Iterator[tuple[int, list[str]]]:
-        reader = csv.reader(self.stream, strict=True)
+        reader = csv.reader(_text_lines(self.stream), strict=True)
         end = 0
         while True:
             start = end + 1
@@ -99,6 +111,8 @@ class CsvReader:
                 return
             except UnicodeDecodeError:
                 raise self.error(reader.line_num + 1, "not UTF-8 text (save the file as UTF-8)")
+            except _BinaryData:
+                raise self.error(reader.line_num + 1, "not a CSV file (contains NUL bytes)")
             except csv.Error as exc:
                 reason = "not a CSV file (contains NUL bytes)" if "NUL" in str(exc) else f"malformed CSV: {exc}"
                 raise self.error(reader.line_num or start, reason)
