@@ -187,3 +187,9 @@ def test_database_lookups_are_batched(customers, db_path, tmp_path):
     assert result.exit_code == 6
     assert len(statements) < 15, statements
     assert len(acme_users(db_path)) == 4000
+
+
+def test_not_utf8_names_the_line(customers, tmp_path):
+    path = write(tmp_path, b"email\nann@acme.example\n\xe9t\xe9@acme.example\n")
+    result = customers("users", "import", "ACME", path)
+    assert result.stderr.splitlines()[0] == f"error: {path}:3: not UTF-8 text (save the file as UTF-8)"

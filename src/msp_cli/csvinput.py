@@ -58,6 +58,24 @@ def open_source(path: str) -> tuple[IO[str], str]:
         raise InvalidInput(f"{path}: cannot read: {exc.strerror}")
 
 
+def _undecodable_line(stream: IO[str]) -> int | None:
+    """The first line that is not UTF-8. Text streams decode ahead in large chunks, so the
+    reader's own position is not that line; a file is scanned again (a pipe cannot be)."""
+    name = getattr(stream, "name", None)
+    if not isinstance(name, str):
+        return None
+    try:
+        with open(name, "rb") as raw:
+            for number, line in enumerate(raw, 1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError:
+                    return number
+    except OSError:
+        return None
+    return None
+
+
 class _BinaryData(Exception):
     pass
 
@@ -110,7 +128,8 @@ class CsvReader:
             except StopIteration:
                 return
             except UnicodeDecodeError:
-                raise self.error(reader.line_num + 1, "not UTF-8 text (save the file as UTF-8)")
+                line = _undecodable_line(self.stream) or reader.line_num + 1
+                raise self.error(line, "not UTF-8 text (save the file as UTF-8)")
             except _BinaryData:
                 raise self.error(reader.line_num + 1, "not a CSV file (contains NUL bytes)")
             except csv.Error as exc:
