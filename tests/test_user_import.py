@@ -193,3 +193,33 @@ def test_not_utf8_names_the_line(customers, tmp_path):
     path = write(tmp_path, b"email\nann@acme.example\n\xe9t\xe9@acme.example\n")
     result = customers("users", "import", "ACME", path)
     assert result.stderr.splitlines()[0] == f"error: {path}:3: not UTF-8 text (save the file as UTF-8)"
+
+
+def test_progress_bar_on_a_terminal(customers, tmp_path, isolated):
+    """With stderr on a terminal the import shows a progress bar (a pseudo-terminal here)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    path = write(tmp_path, "email\n" + "".join(f"user{i}@acme.example\n" for i in range(3000)))
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "msp_cli", "users", "import", "ACME", path],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=terminal, env=dict(os.environ),
+    )
+    os.close(terminal)
+    seen = b""
+    while True:  # read while it runs, so a full terminal buffer never blocks the child
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(controller)
+    proc.wait(timeout=120)
+    assert proc.returncode == 0
+    assert b"importing users" in seen
+    assert b"3000 invited, 0 unchanged, 0 rejected" in seen
