@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,6 +76,15 @@ class CsvReader:
         self.headerless_column = headerless_column
         self.columns: list[str] = []
         self.lines_read = 0
+
+    def progress(self) -> tuple[int, int | None]:
+        """(bytes read so far, file size) for a progress bar; (0, None) for a pipe."""
+        try:
+            info = os.fstat(self.stream.fileno())
+            done = self.stream.tell()
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            return 0, None
+        return done, info.st_size if stat.S_ISREG(info.st_mode) else None
 
     def error(self, line: int, reason: str) -> InvalidInput:
         return InvalidInput(f"{self.label}:{line}: {reason}")

@@ -201,3 +201,21 @@ class CostLoad(SQLModel, table=True):
     rows: int  # rows read from files
     files: int
     loaded_at: datetime = _ts()
+
+
+class CustomerUser(SQLModel, table=True):
+    """A customer's user. `user` is reserved in PostgreSQL, hence the table name.
+
+    The email is stored normalised and lowercased, so the primary key makes it unique
+    without regard to case and across all customers."""
+
+    __tablename__ = "customer_user"
+    email: str = Field(primary_key=True, max_length=320)
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    role: str = Field(default="viewer", max_length=16)
+    name: Optional[str] = Field(default=None, max_length=200)
+    status: str = Field(default="invited", max_length=16)  # invited, active, disabled
+    invited_at: datetime = _ts()
+    invited_by: str = Field(max_length=200)

@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from msp_cli import __version__
-from msp_cli.cli import accounts, audit, config, customers, db, payers
+from msp_cli.cli import accounts, audit, config, customers, db, payers, users
 from msp_cli.cli.context import AppContext
 from msp_cli.errors import (
     Conflict,
@@ -75,7 +75,7 @@ class MspGroup(TyperGroup):
         except _click.exceptions.ClickException as exc:
             _print_error(exc.format_message())
             code = exc.exit_code
-        except _click.exceptions.Abort:
+        except typer.Abort:
             _print_error("aborted")
             code = 1
         except Exception as exc:  # a bug, not a user's mistake: one line, details on demand
@@ -122,6 +122,7 @@ def root(
 app.add_typer(customers.app, name="customers")
 app.add_typer(payers.app, name="payers")
 app.add_typer(accounts.app, name="accounts")
+app.add_typer(users.app, name="users")
 app.add_typer(config.app, name="config")
 app.add_typer(audit.app, name="audit")
 app.add_typer(db.app, name="db")
