@@ -41,6 +41,11 @@ def _foundation(conn: Connection) -> None:
 STEPS: list[Step] = [
     Step(1, "customers, payers, linked accounts, audit log", _foundation),
     Step(2, "cost data roll-up", create_tables("cost_rollup", "cost_load")),
+    Step(
+        4,
+        "pricing and rebilling",
+        create_tables("pricing_rule", "rebill_run", "rebill_total", "bill_line", "invoice", "rebill_cooldown"),
+    ),
 ]
 
 SCHEMA_VERSION = STEPS[-1].version

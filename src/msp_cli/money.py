@@ -1,0 +1,61 @@
+"""Exact money arithmetic shared by every domain: Decimal with room for NUMERIC(38,18)
+sums, half-even rounding to cents, and how amounts read in messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
+
+from msp_cli.errors import InvalidInput
+
+# 28 digits (Python's default) could round a NUMERIC(38,18) sum; 80 never does.
+MONEY_PRECISION = 80
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+
+
+def money_context() -> Context:
+    return Context(prec=MONEY_PRECISION, rounding=ROUND_HALF_EVEN)
+
+
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    ctx = money_context()
+    total = ZERO
+    for value in values:
+        total = ctx.add(total, value)
+    return total
+
+
+def multiply(a: Decimal, b: Decimal) -> Decimal:
+    return money_context().multiply(a, b)
+
+
+def to_cents(value: Decimal) -> Decimal:
+    """Round half-even to cents: done once per bill line."""
+    with localcontext(money_context()):
+        return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def format_amount(value: Decimal) -> str:
+    """12345.674 -> '12,345.67' (half-even, thousands separators)."""
+    return f"{to_cents(value):,}"
+
+
+def format_difference(value: Decimal) -> str:
+    """A signed difference: '+54.33', '-3.10', '+0.00'."""
+    cents = to_cents(value)
+    return f"+{cents:,}" if cents >= 0 else f"{cents:,}"
+
+
+def parse_decimal(text: str, what: str, *, max_places: int) -> Decimal:
+    """A user-typed number: finite, plain notation, at most `max_places` decimals."""
+    try:
+        value = Decimal(text.strip())
+    except (InvalidOperation, AttributeError):
+        raise InvalidInput(f"invalid {what} {text!r}: expected a number such as 12.5")
+    if not value.is_finite() or "e" in text.lower():
+        raise InvalidInput(f"invalid {what} {text!r}: expected a number such as 12.5")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > max_places:
+        raise InvalidInput(f"invalid {what} {text!r}: at most {max_places} decimal places")
+    return value

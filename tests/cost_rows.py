@@ -1,0 +1,39 @@
+"""Cost data for rebilling tests, written straight into the roll-up tables (the way
+`costs import` stores it), so pricing tests do not depend on file parsing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+
+from msp_cli.db import Database
+from msp_cli.models import CostLoad, CostRollup, utcnow
+
+
+def cost_row(account: str, service: str, billed: str, *, payer: str = "P1", month: str = "2026-10",
+             category: str = "Usage", currency: str = "USD", day: str | None = None,
+             effective: str | None = None, list_cost: str | None = None) -> dict:
+    return {
+        "payer_id": payer, "month": month, "account_id": account, "service": service,
+        "charge_category": category, "currency": currency, "day": day or f"{month}-01",
+        "billed_cost": Decimal(billed), "effective_cost": Decimal(effective if effective is not None else billed),
+        "list_cost": Decimal(list_cost if list_cost is not None else billed), "rows": 1,
+    }
+
+
+def load_costs(db_path: Path | str, rows: Iterable[dict], months: Iterable[str] | None = None) -> None:
+    """Insert roll-up rows and mark each (payer, month) as loaded."""
+    rows = list(rows)
+    database = Database(str(db_path))
+    try:
+        with database.transaction() as session:
+            if rows:
+                session.execute(CostRollup.__table__.insert(), rows)
+            loaded = {(r["payer_id"], r["month"]) for r in rows} | {("P1", m) for m in (months or [])}
+            session.execute(
+                CostLoad.__table__.insert(),
+                [{"payer_id": p, "month": m, "rows": 1, "files": 1, "loaded_at": utcnow()} for p, m in sorted(loaded)],
+            )
+    finally:
+        database.dispose()
