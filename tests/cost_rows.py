@@ -37,3 +37,32 @@ def load_costs(db_path: Path | str, rows: Iterable[dict], months: Iterable[str] 
             )
     finally:
         database.dispose()
+
+
+import json  # noqa: E402
+
+import pytest  # noqa: E402
+
+MONTH = "2026-10"
+DURING_NOVEMBER = "2026-11-26T08:00:00Z"
+
+
+@pytest.fixture
+def billing(seeded, db_path):
+    """ACME (A1, A2), BETA (A3) and GAMMA (B1) with October 2026 costs loaded."""
+    run = seeded
+    assert run("customers", "create", "ACME", "--name", "Acme", "--account", "A1", "--account", "A2").exit_code == 0
+    assert run("customers", "create", "BETA", "--name", "Beta", "--account", "A3").exit_code == 0
+    assert run("customers", "create", "GAMMA", "--name", "Gamma", "--account", "B1").exit_code == 0
+    load_costs(db_path, [
+        cost_row("A1", "Amazon EC2", "100.00"),
+        cost_row("A2", "Amazon S3", "20.00"),
+        cost_row("A3", "Amazon EC2", "50.00"),
+        cost_row("B1", "Virtual Machines", "30.00", payer="P2"),
+    ])
+    return run
+
+
+def as_json(result) -> object:
+    assert result.exit_code == 0, result
+    return json.loads(result.stdout)
