@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy import select
+
 from msp_cli.db import Database
 from msp_cli.models import CostLoad, CostRollup, utcnow
 
@@ -31,10 +33,13 @@ def load_costs(db_path: Path | str, rows: Iterable[dict], months: Iterable[str] 
             if rows:
                 session.execute(CostRollup.__table__.insert(), rows)
             loaded = {(r["payer_id"], r["month"]) for r in rows} | {("P1", m) for m in (months or [])}
-            session.execute(
-                CostLoad.__table__.insert(),
-                [{"payer_id": p, "month": m, "rows": 1, "files": 1, "loaded_at": utcnow()} for p, m in sorted(loaded)],
-            )
+            loads = CostLoad.__table__
+            loaded -= set(session.execute(select(loads.c.payer_id, loads.c.month)).all())
+            if loaded:
+                session.execute(
+                    loads.insert(),
+                    [{"payer_id": p, "month": m, "rows": 1, "files": 1, "loaded_at": utcnow()} for p, m in sorted(loaded)],
+                )
     finally:
         database.dispose()
 

@@ -106,7 +106,7 @@ def price_bill(customer: str, basis: str, month: str, costs: Sequence[Cost], rul
     """Price one customer's costs with its rules in force (pure: no database)."""
     bill = Bill(customer, month, basis)
     chosen: dict[str, Rule | None] = {}
-    for cost in sorted(costs, key=lambda c: (c.linked_account, c.service, c.currency)):
+    for cost in sorted(costs, key=lambda c: (c.linked_account, c.service.lower(), c.service, c.currency)):
         if cost.service not in chosen:
             chosen[cost.service] = choose_rule(rules, cost.service)
         rule = chosen[cost.service]
