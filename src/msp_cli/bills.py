@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -60,9 +61,15 @@ class Bill:
     month: str
     basis: str
     lines: list[Line] = field(default_factory=list)
+    _totals: list[Total] | None = field(default=None, repr=False)  # computed once the lines are final
 
     def totals(self) -> list[Total]:
         """One total per currency, each the sum of its lines; never across currencies."""
+        if self._totals is None:
+            self._totals = self._sum_lines()
+        return self._totals
+
+    def _sum_lines(self) -> list[Total]:
         by_currency: dict[str, list[Line]] = {}
         for line in self.lines:
             by_currency.setdefault(line.currency, []).append(line)
@@ -72,8 +79,7 @@ class Bill:
         ]
 
 
-@dataclass(frozen=True)
-class Cost:
+class Cost(NamedTuple):
     linked_account: str
     service: str
     currency: str
@@ -91,14 +97,17 @@ def usage_costs(session: Session, customers: Sequence[str], month: str) -> dict[
     )
     found: dict[str, list[Cost]] = {code: [] for code in customers}
     for batch in chunked(list(customers), BATCH):
+        # The accounts drive the search through the (month, account) index: filtering on
+        # account.customer instead would make SQLite scan the whole month for every batch.
+        accounts = select(a.c.id).where(a.c.customer.in_(batch))
         query = (
             select(a.c.customer, r.c.account_id, r.c.service, r.c.currency, exact_sum(session, basis_cost).label("cost"))
             .select_from(r.join(a, a.c.id == r.c.account_id).join(c, c.c.code == a.c.customer))
-            .where(r.c.month == month, a.c.customer.in_(batch), func.lower(r.c.charge_category).in_(BILLED_CATEGORIES))
+            .where(r.c.month == month, r.c.account_id.in_(accounts), func.lower(r.c.charge_category).in_(BILLED_CATEGORIES))
             .group_by(a.c.customer, r.c.account_id, r.c.service, r.c.currency)
         )
-        for row in session.execute(query):
-            found[row.customer].append(Cost(row.account_id, row.service, row.currency, row.cost or ZERO))
+        for customer, account, service, currency, cost in session.execute(query):
+            found[customer].append(Cost(account, service, currency, ZERO if cost is None else cost))
     return found
 
 
@@ -115,7 +124,7 @@ def price_bill(customer: str, basis: str, month: str, costs: Sequence[Cost], rul
             continue
         bill.lines.append(
             Line("usage", cost.linked_account, cost.service, cost.currency, cost.amount, price,
-                 rule.id if rule else None, rule.explain() if rule else NO_RULE)
+                 rule.id if rule else None, rule.explanation if rule else NO_RULE)
         )
     for rule in rules:
         if rule.kind in ("fee", "credit"):

@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from msp_cli.errors import DatabaseError, InvalidInput
+from msp_cli.money import MONEY
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -65,16 +66,15 @@ DECIMAL_SUM = "msp_decimal_sum"
 class _DecimalSum:
     """SQLite aggregate summing text amounts exactly (SQLite's SUM goes through float)."""
 
-    def __init__(self) -> None:
-        from msp_cli.money import money_context
+    __slots__ = ("total",)
 
-        self.context = money_context()
+    def __init__(self) -> None:
         self.total: Decimal | None = None
 
     def step(self, value: object) -> None:
         if value is not None:
-            amount = Decimal(str(value))
-            self.total = amount if self.total is None else self.context.add(self.total, amount)
+            amount = Decimal(value if isinstance(value, str) else str(value))
+            self.total = amount if self.total is None else MONEY.add(self.total, amount)
 
     def finalize(self) -> str | None:
         return None if self.total is None else format(self.total, "f")

@@ -4,7 +4,7 @@ sums, half-even rounding to cents, and how amounts read in messages."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 from msp_cli.errors import InvalidInput
 
@@ -14,26 +14,29 @@ CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
 
+# Shared and never modified: every money operation passes it explicitly.
+MONEY = Context(prec=MONEY_PRECISION, rounding=ROUND_HALF_EVEN)
+
+
 def money_context() -> Context:
-    return Context(prec=MONEY_PRECISION, rounding=ROUND_HALF_EVEN)
+    return MONEY
 
 
 def exact_sum(values: Iterable[Decimal]) -> Decimal:
-    ctx = money_context()
+    add = MONEY.add
     total = ZERO
     for value in values:
-        total = ctx.add(total, value)
+        total = add(total, value)
     return total
 
 
 def multiply(a: Decimal, b: Decimal) -> Decimal:
-    return money_context().multiply(a, b)
+    return MONEY.multiply(a, b)
 
 
 def to_cents(value: Decimal) -> Decimal:
     """Round half-even to cents: done once per bill line."""
-    with localcontext(money_context()):
-        return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
+    return value.quantize(CENT, rounding=ROUND_HALF_EVEN, context=MONEY)
 
 
 def format_amount(value: Decimal) -> str:

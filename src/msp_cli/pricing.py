@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ from msp_cli.actors import Actor
 from msp_cli.customers import require_customer
 from msp_cli.errors import InvalidInput, NotFound
 from msp_cli.models import PricingRule, utcnow
-from msp_cli.money import ZERO, format_amount, multiply, parse_decimal
+from msp_cli.money import MONEY, ZERO, format_amount, multiply, parse_decimal
 from msp_cli.months import month_in_range, parse_month
 from msp_cli.naming import validate_name
 from msp_cli.patterns import has_wildcard, literal_length, matches, validate_pattern
@@ -61,15 +62,16 @@ class Rule:
             return (0, 0, 0, self.id)
         return (1, 0 if has_wildcard(self.service) else 1, literal_length(self.service), self.id)
 
+    @cached_property
     def factor(self) -> Decimal:
         """What a cost is multiplied by: 1 + margin or 1 - discount."""
         assert self.percent is not None
-        share = self.percent / 100
-        return Decimal(1) + share if self.kind == "margin" else Decimal(1) - share
+        share = MONEY.divide(self.percent, Decimal(100))
+        return MONEY.add(Decimal(1), share) if self.kind == "margin" else MONEY.subtract(Decimal(1), share)
 
     def price(self, cost: Decimal) -> Decimal:
         """The exact (unrounded) price of a cost under this rule."""
-        return multiply(cost, self.factor())
+        return multiply(cost, self.factor)
 
     @property
     def signed_amount(self) -> Decimal:
@@ -80,6 +82,10 @@ class Rule:
     @property
     def months(self) -> str:
         return f"{self.from_month or 'open'}..{self.to_month or 'open'}"
+
+    @cached_property
+    def explanation(self) -> str:
+        return self.explain()
 
     def explain(self) -> str:
         """One line naming the rule: id, kind, percent or amount, pattern, months."""
