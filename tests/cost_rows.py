@@ -1,12 +1,15 @@
-"""Cost data for rebilling tests, written straight into the roll-up tables (the way
-`costs import` stores it), so pricing tests do not depend on file parsing."""
+"""Cost data for rebilling tests (a pytest plugin, see conftest.py), written straight
+into the roll-up tables the way `costs import` stores them, so pricing tests do not
+depend on file parsing."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from msp_cli.db import Database
@@ -43,10 +46,6 @@ def load_costs(db_path: Path | str, rows: Iterable[dict], months: Iterable[str] 
     finally:
         database.dispose()
 
-
-import json  # noqa: E402
-
-import pytest  # noqa: E402
 
 MONTH = "2026-10"
 DURING_NOVEMBER = "2026-11-26T08:00:00Z"

@@ -2,7 +2,7 @@
 
 from freezegun import freeze_time
 
-from cost_rows import MONTH, as_json, billing, cost_row, load_costs  # noqa: F401
+from cost_rows import MONTH, as_json, cost_row, load_costs
 
 
 def test_issue_freezes_the_current_version(billing, db_path):

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from cost_rows import billing  # noqa: F401
 from msp_cli.pricing import Rule, choose_rule
 
 

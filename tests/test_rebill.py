@@ -4,7 +4,7 @@ import json
 
 from freezegun import freeze_time
 
-from cost_rows import DURING_NOVEMBER, MONTH, as_json, billing, cost_row, load_costs  # noqa: F401
+from cost_rows import DURING_NOVEMBER, MONTH, as_json, cost_row, load_costs
 
 
 def rebill(run, *args):

@@ -5,7 +5,7 @@ import json
 import pytest
 from freezegun import freeze_time
 
-from cost_rows import MONTH, billing  # noqa: F401
+from cost_rows import MONTH
 from msp_cli import actors, bill_versions, invoices, pricing, rebilling
 from msp_cli.actors import Actor
 from msp_cli.db import Database

@@ -150,7 +150,9 @@ def bill_history(session: Session, actor: Actor, code: str | None = None, month:
     for run in runs:
         newest[(run.customer, run.month)] = max(newest.get((run.customer, run.month), 0), run.version)
     inv = Invoice.__table__
-    invoiced = {row.run_id: row.number for row in session.execute(select(inv.c.run_id, inv.c.number))} if runs else {}
+    invoiced: dict[int, str] = {}
+    for chunk in chunked([run.id for run in runs]):
+        invoiced.update(dict(session.execute(select(inv.c.run_id, inv.c.number).where(inv.c.run_id.in_(chunk))).all()))
     rows = []
     for run in runs:
         base = {
