@@ -15,6 +15,9 @@ from typer.testing import CliRunner
 
 from msp_cli.cli.app import app
 
+# Cost roll-up rows and a billed set of customers for pricing and rebilling tests.
+pytest_plugins = ["cost_rows"]
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_FOCUS = ROOT.parent / "shared" / "data" / "focus"
 EXAMPLES = ROOT / "examples"

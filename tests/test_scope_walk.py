@@ -51,6 +51,10 @@ PARAM_VALUES: dict[str, tuple[str, str]] = {
     "month": ("2026-01", "2026-01"),
     "target": ("BETA", "ACME"),
     "to": ("/nonexistent/msp-copy-target.db", "/nonexistent/msp-copy-target.db"),
+    "rule_id": ("1", "1"),
+    "version": ("1", "1"),
+    "margin": ("10", "10"),
+    "service": ("*", "*"),
 }
 
 # Commands needing arguments that the table cannot express: path -> argument lists.

@@ -14,7 +14,17 @@ from msp_cli import audit, scope
 from msp_cli.accounts import AccountView, list_accounts, require_accounts
 from msp_cli.actors import Actor
 from msp_cli.errors import Conflict, InvalidInput, NotFound
-from msp_cli.models import Account, AutoAssignBlock, Customer, CustomerExclude, CustomerPayer, CustomerUser, utcnow
+from msp_cli.models import (
+    Account,
+    AutoAssignBlock,
+    Customer,
+    CustomerExclude,
+    CustomerPayer,
+    CustomerUser,
+    Invoice,
+    RebillRun,
+    utcnow,
+)
 from msp_cli.naming import BASES, validate_choice, validate_code, validate_name
 from msp_cli.patterns import validate_pattern
 from msp_cli.payers import require_payer
@@ -83,7 +93,20 @@ def show_customer(session: Session, actor: Actor, code: str) -> CustomerDetail:
     detail.accounts = list_accounts(session, actor, customer=customer.code)
     u = CustomerUser.__table__
     detail.user_count = session.scalar(select(func.count()).where(u.c.customer == customer.code)) or 0
+    detail.last_rebill = _last_rebill(session, customer.code)
     return detail
+
+
+def _last_rebill(session: Session, code: str) -> dict[str, Any] | None:
+    """The newest bill version of any month: when, by whom, which month and version."""
+    r = RebillRun.__table__
+    row = session.execute(
+        select(r.c.month, r.c.version, r.c.triggered_at, r.c.triggered_by)
+        .where(r.c.customer == code)
+        .order_by(r.c.triggered_at.desc(), r.c.id.desc())
+        .limit(1)
+    ).first()
+    return dict(row._mapping) if row is not None else None
 
 
 def _check_payers_free(session: Session, payer_ids: Sequence[str], code: str | None) -> list[str]:
@@ -233,10 +256,17 @@ def update_customer(
 
 
 def delete_customer(session: Session, actor: Actor, code: str) -> dict[str, Any]:
-    """Delete a customer: its accounts become unassigned, its users are removed."""
+    """Delete a customer: its accounts become unassigned, its users are removed, its bill
+    versions, pricing rules and cooldown go with it. Refused while it has invoices."""
     actor.require_operator("delete customers")
     customer = require_customer(session, actor, code)
     code = customer.code
+    invoices = session.scalar(select(func.count()).select_from(Invoice.__table__).where(Invoice.__table__.c.customer == code))
+    if invoices:
+        raise Conflict(
+            f"customer '{code}' has {invoices} issued invoice(s) and cannot be deleted",
+            hint="invoices are kept for the books; unassign its accounts instead",
+        )
     a = Account.__table__
     account_ids = list(session.scalars(select(a.c.id).where(a.c.customer == code).order_by(a.c.id)))
     scope.set_owner(session, account_ids, None, None)

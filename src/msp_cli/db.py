@@ -10,14 +10,17 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, text, type_coerce
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from msp_cli.errors import DatabaseError, InvalidInput
+from msp_cli.money import MONEY
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -57,6 +60,36 @@ def _prepare_sqlite_file(path: Path, *, create_parent: bool) -> None:
     os.close(fd)
 
 
+DECIMAL_SUM = "msp_decimal_sum"
+
+
+class _DecimalSum:
+    """SQLite aggregate summing text amounts exactly (SQLite's SUM goes through float)."""
+
+    __slots__ = ("total",)
+
+    def __init__(self) -> None:
+        self.total: Decimal | None = None
+
+    def step(self, value: object) -> None:
+        if value is not None:
+            amount = Decimal(value if isinstance(value, str) else str(value))
+            self.total = amount if self.total is None else MONEY.add(self.total, amount)
+
+    def finalize(self) -> str | None:
+        return None if self.total is None else format(self.total, "f")
+
+
+def exact_sum(session: Session, expression: Any) -> Any:
+    """SUM(expression) without loss, as a Decimal: NUMERIC sum on PostgreSQL, a Decimal
+    aggregate on SQLite."""
+    from msp_cli.models import ExactDecimal
+
+    if session.get_bind().dialect.name == "sqlite":
+        return type_coerce(func.msp_decimal_sum(expression), ExactDecimal())
+    return type_coerce(func.sum(expression), ExactDecimal())
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
@@ -68,6 +101,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
+        dbapi_conn.create_aggregate(DECIMAL_SUM, 1, _DecimalSum)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]

@@ -42,6 +42,11 @@ STEPS: list[Step] = [
     Step(1, "customers, payers, linked accounts, audit log", _foundation),
     Step(2, "cost data roll-up", create_tables("cost_rollup", "cost_load")),
     Step(3, "customer users", create_tables("customer_user")),
+    Step(
+        4,
+        "pricing and rebilling",
+        create_tables("pricing_rule", "rebill_run", "rebill_total", "bill_line", "invoice", "rebill_cooldown"),
+    ),
 ]
 
 SCHEMA_VERSION = STEPS[-1].version

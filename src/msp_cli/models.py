@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Optional
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Numeric, String, func
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Numeric, String, UniqueConstraint, func
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import Field, SQLModel
@@ -20,10 +20,16 @@ from msp_cli.money import canonical
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
-    """A Decimal stored without loss: text on SQLite, NUMERIC(38,18) on PostgreSQL."""
+    """A Decimal stored without loss: text on SQLite, NUMERIC(38,18) on PostgreSQL.
+    Values come back in one canonical form (see money.canonical): amounts with at least
+    cents, percents (min_places=0) without padding."""
 
     impl = String(64)
     cache_ok = True
+
+    def __init__(self, min_places: int = 2) -> None:
+        super().__init__()
+        self.min_places = min_places
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
@@ -37,13 +43,13 @@ class ExactDecimal(TypeDecorator[Decimal]):
             raise TypeError(f"money must be Decimal, not {type(value).__name__}")
         if not value.is_finite():
             raise ValueError(f"money must be a finite number, not {value}")
-        value = canonical(value)
+        value = canonical(value, self.min_places)
         return value if dialect.name == "postgresql" else format(value, "f")
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return canonical(value if isinstance(value, Decimal) else Decimal(value))
+        return canonical(value if isinstance(value, Decimal) else Decimal(value), self.min_places)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -219,3 +225,98 @@ class CustomerUser(SQLModel, table=True):
     status: str = Field(default="invited", max_length=16)  # invited, active, disabled
     invited_at: datetime = _ts()
     invited_by: str = Field(max_length=200)
+
+
+class PricingRule(SQLModel, table=True):
+    """A margin or discount (percent) or a fee or credit (amount) for one customer."""
+
+    __tablename__ = "pricing_rule"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    kind: str = Field(max_length=16)  # margin, discount, fee, credit
+    percent: Optional[Decimal] = Field(default=None, sa_type=ExactDecimal(min_places=0))
+    amount: Optional[Decimal] = Field(default=None, sa_type=ExactDecimal)
+    currency: Optional[str] = Field(default=None, max_length=8)
+    service: Optional[str] = Field(default=None, max_length=200)  # pattern; None = customer-wide
+    from_month: Optional[str] = Field(default=None, max_length=7)
+    to_month: Optional[str] = Field(default=None, max_length=7)
+    description: Optional[str] = Field(default=None, max_length=200)
+    created_at: datetime = _ts()
+    created_by: str = Field(max_length=200)
+
+
+class RebillRun(SQLModel, table=True):
+    """One version of one customer's bill for one month; never changed once written."""
+
+    __tablename__ = "rebill_run"
+    __table_args__ = (UniqueConstraint("customer", "month", "version", name="ux_rebill_run_version"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    month: str = Field(max_length=7)
+    version: int
+    basis: str = Field(max_length=16)
+    triggered_at: datetime = _ts()
+    triggered_by: str = Field(max_length=200)
+    status: str = Field(default="complete", max_length=16)
+
+
+class RebillTotal(SQLModel, table=True):
+    """A run's totals, one row per currency (amounts never add across currencies)."""
+
+    __tablename__ = "rebill_total"
+    run_id: int = Field(sa_column=Column(ForeignKey("rebill_run.id", ondelete="CASCADE"), primary_key=True))
+    currency: str = Field(primary_key=True, max_length=8)
+    cost: Decimal = Field(sa_type=ExactDecimal)
+    price: Decimal = Field(sa_type=ExactDecimal)
+    lines: int
+
+
+class BillLine(SQLModel, table=True):
+    """One line of a run: a linked account and service (or a fee or credit)."""
+
+    __tablename__ = "bill_line"
+    run_id: int = Field(sa_column=Column(ForeignKey("rebill_run.id", ondelete="CASCADE"), primary_key=True))
+    line: int = Field(primary_key=True)
+    kind: str = Field(max_length=16)  # usage, fee, credit
+    linked_account: Optional[str] = Field(default=None, max_length=200)
+    service: str = Field(max_length=200)
+    currency: str = Field(max_length=8)
+    cost: Decimal = Field(sa_type=ExactDecimal)  # exact, the MSP's
+    price: Decimal = Field(sa_type=ExactDecimal)  # rounded to cents once, the customer's
+    rule_id: Optional[int] = None  # no foreign key: a removed rule still explains old bills
+    rule: str = Field(max_length=400)  # what made the price, as it was at the time
+
+
+class Invoice(SQLModel, table=True):
+    """A version frozen as the invoice of a customer-month (number CODE-YYYYMM-N)."""
+
+    __tablename__ = "invoice"
+    __table_args__ = (UniqueConstraint("run_id", name="ux_invoice_run"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    number: str = Field(max_length=100, unique=True)
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="RESTRICT"), nullable=False, index=True)
+    )
+    month: str = Field(max_length=7)
+    sequence: int
+    run_id: int = Field(sa_column=Column(ForeignKey("rebill_run.id", ondelete="RESTRICT"), nullable=False))
+    version: int
+    issued_at: datetime = _ts()
+    issued_by: str = Field(max_length=200)
+
+
+class RebillCooldown(SQLModel, table=True):
+    """The last trigger of each customer; claimed with a conditional write, so concurrent
+    `rebill --all` processes rebill each customer once."""
+
+    __tablename__ = "rebill_cooldown"
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), primary_key=True)
+    )
+    triggered_at: datetime = _ts()
+    triggered_by: str = Field(max_length=200)
+    month: str = Field(max_length=7)

@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from msp_cli import __version__
-from msp_cli.cli import accounts, audit, config, customers, db, payers, users
+from msp_cli.cli import accounts, audit, config, customers, db, payers, pricing, rebill, users
 from msp_cli.cli.context import AppContext
 from msp_cli.errors import (
     Conflict,
@@ -126,6 +126,8 @@ app.add_typer(users.app, name="users")
 app.add_typer(config.app, name="config")
 app.add_typer(audit.app, name="audit")
 app.add_typer(db.app, name="db")
+app.add_typer(pricing.app, name="pricing")
+app.add_typer(rebill.app, name="rebill")
 
 
 def main() -> None:

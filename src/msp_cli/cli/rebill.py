@@ -1,0 +1,289 @@
+"""`msp rebill`: compute bills (the group itself, with --customer/--all), and read them
+back (show, history, status, export), and issue invoices."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from typing import Any
+
+import typer
+
+from msp_cli.cli import context
+from msp_cli.cli.options import FORMAT
+from msp_cli.cli.output import Column, Format, emit, emit_one, print_record, print_table, write_csv, write_json
+
+app = typer.Typer(
+    help="Rebill customers for a month and read the bills: msp rebill (--customer CODE... | --all) --month YYYY-MM.",
+    invoke_without_command=True,
+    no_args_is_help=True,
+)
+
+MONTH = typer.Option(..., "--month", metavar="YYYY-MM", help="The billing month.")
+OUTCOME_COLUMNS = [
+    Column("customer"), Column("status"), Column("version", justify="right"), Column("currency"),
+    Column("cost", money=True), Column("price", money=True),
+]
+DIFF_COLUMNS = [
+    Column("customer"), Column("change"), Column("linked_account", "linked account"), Column("service"),
+    Column("currency"), Column("old_price", "old price", money=True), Column("new_price", "new price", money=True),
+    Column("difference", money=True),
+]
+LINE_COLUMNS = [
+    Column("line", justify="right"), Column("linked_account", "linked account"), Column("service"), Column("currency"),
+    Column("cost", money=True), Column("price", money=True), Column("rule_id", "rule id", justify="right"), Column("rule"),
+]
+HISTORY_COLUMNS = [
+    Column("customer"), Column("month"), Column("version", justify="right"), Column("status"),
+    Column("triggered_at", "triggered"), Column("triggered_by", "by"), Column("currency"),
+    Column("cost", money=True), Column("price", money=True), Column("invoice"),
+]
+STATUS_COLUMNS = [
+    Column("customer"), Column("last_triggered_at", "last trigger"), Column("triggered_by", "by"),
+    Column("month"), Column("next_allowed_at", "next allowed"), Column("ready"),
+]
+INVOICE_COLUMNS = [
+    Column("number"), Column("customer"), Column("month"), Column("version"), Column("issued_at", "issued"),
+    Column("issued_by", "by"), Column("total_text", "total"),
+]
+
+
+def present(columns: list[Column], rows: list[dict[str, Any]]) -> list[Column]:
+    """Only the columns the core returned: a customer user's rows carry no cost or rule."""
+    keys = set().union(*(row.keys() for row in rows)) if rows else set()
+    return [c for c in columns if c.key in keys] if rows else columns
+
+
+@contextmanager
+def progress_bar(total_label: str) -> Iterator[Any]:
+    """A progress callback: a rich bar on a terminal, nothing when stderr is piped."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(file=sys.stderr), transient=True) as bar:
+        task = bar.add_task(total_label, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
+def _outcome_rows(outcomes: list[Any]) -> list[dict[str, Any]]:
+    rows = []
+    for o in outcomes:
+        base = {"customer": o.customer, "status": o.status, "version": o.version}
+        rows += [{**base, "currency": t.currency, "cost": t.cost, "price": t.price} for t in o.totals] or [base]
+    return rows
+
+
+def _outcome_json(o: Any) -> dict[str, Any]:
+    return {
+        "customer": o.customer, "month": o.month, "status": o.status, "version": o.version,
+        "totals": [{"currency": t.currency, "cost": t.cost, "price": t.price} for t in o.totals],
+        "last_triggered_at": o.last_triggered_at, "next_allowed_at": o.next_allowed_at, "error": o.error,
+    }
+
+
+def _run_trigger(app_ctx: context.AppContext, customers: list[str], all_: bool, month: str | None, fmt: Format) -> None:
+    from msp_cli.rebilling import rebill
+
+    with progress_bar("rebilling") as advance, app_ctx.session() as (session, actor):
+        result = rebill(
+            session, actor, customers=customers, all_customers=all_, month=month,
+            cooldown_hours=app_ctx.settings.rebill_cooldown_hours, progress=advance,
+        )
+    refusal = result.refusal()
+    if refusal is not None:
+        raise refusal
+    for o in result.with_status("skipped_cooldown"):
+        app_ctx.say(f"skipped: {o.cooldown_message}")
+    for o in result.with_status("failed"):
+        app_ctx.say(f"failed: {o.customer} {o.month}: {o.error}")
+    for o in result.outcomes:
+        for warning in o.warnings:
+            app_ctx.warn(warning)
+    if fmt is Format.json:
+        write_json(sys.stdout, [_outcome_json(o) for o in result.outcomes])
+    else:
+        emit(_outcome_rows(result.outcomes), OUTCOME_COLUMNS, fmt)
+    rebilled, skipped, failed = (len(result.with_status(s)) for s in ("rebilled", "skipped_cooldown", "failed"))
+    app_ctx.say(f"{result.month}: {rebilled} rebilled, {skipped} skipped (cooldown), {failed} failed")
+    if failed:
+        raise typer.Exit(6)
+
+
+def _run_dry_run(app_ctx: context.AppContext, customers: list[str], all_: bool, month: str | None, fmt: Format) -> None:
+    from msp_cli.rebilling import dry_run
+
+    with app_ctx.session(write=False) as (session, actor):
+        diffs = dry_run(session, actor, customers=customers, all_customers=all_, month=month)
+    if fmt is Format.json:
+        write_json(sys.stdout, diffs)
+    else:
+        rows: list[dict[str, Any]] = []
+        for d in diffs:
+            for c in d.changes:
+                difference = (c.new_price or 0) - (c.old_price or 0)
+                rows.append({"customer": d.customer, **vars(c), "difference": difference})
+            for t in d.totals:
+                rows.append({"customer": d.customer, "change": "total", "currency": t.currency, "old_price": t.old_price,
+                             "new_price": t.new_price, "difference": t.difference})
+        emit(rows, DIFF_COLUMNS, fmt)
+    for d in diffs:
+        if d.error:
+            app_ctx.say(f"failed: {d.customer} {d.month}: {d.error}")
+        elif not d.changes:
+            app_ctx.say(f"{d.customer} {d.month}: no change against version {d.current_version}" if d.current_version
+                        else f"{d.customer} {d.month}: nothing to bill")
+    app_ctx.say("dry run: nothing stored, no cooldown started")
+    if any(d.error for d in diffs):
+        raise typer.Exit(6)
+
+
+@app.callback()
+def trigger(
+    ctx: typer.Context,
+    customer: list[str] = typer.Option([], "--customer", metavar="CODE", help="Rebill this customer (repeatable)."),
+    all_: bool = typer.Option(False, "--all", help="Rebill every customer."),
+    month: str = typer.Option(None, "--month", metavar="YYYY-MM", help="The billing month."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change against the current version; store nothing."),
+    fmt: Format = FORMAT,
+) -> None:
+    """Compute bills for a month and store each as a new version (one trigger per customer
+    per cooldown, 8 hours by default). Subcommands read the bills and issue invoices."""
+    if ctx.invoked_subcommand is not None:
+        return  # `msp rebill show ...`: the subcommand has its own options
+    app_ctx = context.get(ctx)
+    if dry_run:
+        _run_dry_run(app_ctx, customer, all_, month, fmt)
+    else:
+        _run_trigger(app_ctx, customer, all_, month, fmt)
+
+
+def _totals_text(totals: list[dict[str, Any]]) -> str:
+    from msp_cli.money import format_amount
+
+    parts = []
+    for t in totals:
+        text = f"{format_amount(t['price'])} {t['currency']}"
+        if "cost" in t:
+            text += f" (cost {format_amount(t['cost'])})"
+        parts.append(text)
+    return "; ".join(parts) or "0.00"
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    customer: str = typer.Option(..., "--customer", metavar="CODE", help="Customer code (any case)."),
+    month: str = MONTH,
+    version: int = typer.Option(None, "--version", metavar="N", help="An earlier version (default: the current one)."),
+    explain: bool = typer.Option(False, "--explain", help="Name the rule behind each price."),
+    fmt: Format = FORMAT,
+) -> None:
+    """Show a bill: its lines, its total and the invoiced total of the month."""
+    from msp_cli.bill_versions import show_bill
+    from msp_cli.invoices import describe_total
+
+    with context.get(ctx).session(write=False) as (session, actor):
+        bill = show_bill(session, actor, customer, month, version=version, explain=explain)
+    columns = present(LINE_COLUMNS, bill.lines)
+    if fmt is Format.json:
+        write_json(sys.stdout, bill)
+    elif fmt is Format.csv:
+        write_csv(sys.stdout, bill.lines, columns)
+    else:
+        invoice = bill.invoice
+        header = {
+            "customer": bill.customer, "month": bill.month, "version": f"{bill.version} of {bill.current_version} ({bill.status})",
+            "triggered": f"{bill.triggered_at:%Y-%m-%dT%H:%M:%SZ} by {bill.triggered_by}", "total": _totals_text(bill.totals),
+            "invoiced": f"{describe_total(invoice.total)} ({invoice.number}, version {invoice.version})" if invoice else "not invoiced",
+        }
+        print_record(header, [Column(key) for key in header])
+        print_table(bill.lines, columns, title=f"lines ({len(bill.lines)})")
+
+
+@app.command("history")
+def history(
+    ctx: typer.Context,
+    customer: str = typer.Option(None, "--customer", metavar="CODE", help="Only this customer."),
+    month: str = typer.Option(None, "--month", metavar="YYYY-MM", help="Only this month."),
+    fmt: Format = FORMAT,
+) -> None:
+    """List bill versions, newest first (one row per version and currency)."""
+    from msp_cli.bill_versions import bill_history
+
+    with context.get(ctx).session(write=False) as (session, actor):
+        rows = bill_history(session, actor, customer, month)
+    emit(rows, present(HISTORY_COLUMNS, rows), fmt)
+
+
+@app.command("status")
+def status(ctx: typer.Context, fmt: Format = FORMAT) -> None:
+    """Each customer's last trigger, by whom, and when it may be rebilled again."""
+    from msp_cli.rebilling import rebill_status
+
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
+        rows = rebill_status(session, actor, app_ctx.settings.rebill_cooldown_hours)
+    emit(rows, STATUS_COLUMNS, fmt)
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    json = "json"
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    month: str = MONTH,
+    output: str = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of standard output."),
+    fmt: ExportFormat = typer.Option(ExportFormat.csv, "--format", "-f", case_sensitive=False, help="csv or json."),
+) -> None:
+    """Export every customer's current bill lines for a month
+    (customer,month,version,linked_account,service,cost,price,rule)."""
+    from msp_cli.bill_versions import CUSTOMER_EXPORT_FIELDS, EXPORT_FIELDS, export_lines
+
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
+        rows = export_lines(session, actor, month)
+        fields = EXPORT_FIELDS if actor.is_operator else CUSTOMER_EXPORT_FIELDS
+    columns = [Column(key) for key in fields]
+    stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        if fmt is ExportFormat.json:
+            write_json(stream, rows)
+        else:
+            write_csv(stream, rows, columns)
+    finally:
+        if output:
+            stream.close()
+    if output:
+        app_ctx.chatter(f"exported {len(rows)} lines to {output}")
+
+
+@app.command("issue")
+def issue(
+    ctx: typer.Context,
+    customer: str = typer.Option(..., "--customer", metavar="CODE", help="Customer code (any case)."),
+    month: str = MONTH,
+    fmt: Format = FORMAT,
+) -> None:
+    """Freeze the current version of a customer's bill as the month's invoice."""
+    from msp_cli.invoices import describe_total, issue_invoice
+
+    app_ctx = context.get(ctx)
+    with app_ctx.session() as (session, actor):
+        invoice = issue_invoice(session, actor, customer, month)
+    app_ctx.chatter(f"issued invoice {invoice.number}: {describe_total(invoice.total)}")
+    if fmt is Format.json:
+        write_json(sys.stdout, invoice)
+    else:
+        emit_one({**vars(invoice), "total_text": describe_total(invoice.total)}, INVOICE_COLUMNS, fmt)
