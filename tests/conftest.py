@@ -102,9 +102,26 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str)
 
 
 @pytest.fixture
-def db_path(isolated: Path) -> Path:
-    """The SQLite file (tests using it are marked sqlite_only)."""
-    return isolated / "msp.db"
+def db_path(isolated: Path, database_url: str) -> Path | str:
+    """The test database: the SQLite file, or the database URL on the PostgreSQL pass
+    (anything that needs the file itself is marked sqlite_only)."""
+    return database_url if POSTGRES_URL else Path(database_url)
+
+
+def query_database(target: Path | str, statement: str, *params: object) -> list[tuple]:
+    """Run one SQL statement (with `?` placeholders) on a database path or URL."""
+    from sqlalchemy import create_engine, text
+
+    url = str(target) if "://" in str(target) else f"sqlite:///{target}"
+    parts = statement.split("?")
+    named = parts[0] + "".join(f":p{i}{part}" for i, part in enumerate(parts[1:]))
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(text(named), {f"p{i}": v for i, v in enumerate(params)})
+            return [tuple(r) for r in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

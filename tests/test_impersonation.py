@@ -189,6 +189,7 @@ def test_impersonate_returns_the_commands_exit_code(customers, msp_process):
     assert missing.exit_code == 127 and "command not found" in missing.stderr
 
 
+@pytest.mark.sqlite_only
 def test_impersonate_with_db_flag_passes_it_on(customers, msp_process, db_path, tmp_path):
     other = tmp_path / "elsewhere.db"
     db_path.rename(other)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +27,10 @@ def two_customers(run) -> None:
         assert result.exit_code == 0, (args, result)
 
 
-def query(db_path: Path, sql: str, *params: Any) -> list[tuple]:
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute(sql, params).fetchall()
+def query(db_path: Path | str, sql: str, *params: Any) -> list[tuple]:
+    from conftest import query_database
+
+    return query_database(db_path, sql, *params)
 
 
 def users_in_db(db_path: Path) -> dict[str, tuple[str, str, str | None]]:
@@ -48,5 +48,4 @@ def audit_records(db_path: Path, action: str) -> list[dict[str, Any]]:
 
 def set_status(db_path: Path, email: str, status: str) -> None:
     """There is no command for a user's status yet (a portal sets it); tests set it here."""
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE customer_user SET status = ? WHERE email = ?", (status, email))
+    query(db_path, "UPDATE customer_user SET status = ? WHERE email = ?", status, email)
