@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from msp_cli import __version__
-from msp_cli.cli import accounts, audit, config, customers, payers
+from msp_cli.cli import accounts, audit, config, costs, customers, payers
 from msp_cli.cli.context import AppContext
 from msp_cli.errors import (
     Conflict,
@@ -124,6 +124,7 @@ app.add_typer(payers.app, name="payers")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(config.app, name="config")
 app.add_typer(audit.app, name="audit")
+app.add_typer(costs.app, name="costs")
 
 
 def main() -> None:

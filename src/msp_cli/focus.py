@@ -1,0 +1,506 @@
+"""Reading FOCUS cost exports (1.0 to 1.3; CSV, gzip'd CSV, Parquet) with DuckDB.
+
+Every file is read, normalised, checked and rolled up inside DuckDB; Python only ever
+sees the roll-up (one row per payer, month, linked account, service, charge category,
+currency and day), never the raw rows. Amounts are DECIMAL(38,18) in DuckDB and reach
+Python as text, so they become `Decimal` without passing through a float.
+
+The quirks of real exports handled here: null written empty or `NULL`; timestamps with
+or without `T` and `Z` (any offset is turned into UTC); Azure resource paths as ids;
+payer-level rows without `SubAccountId`; `ServiceProviderName` (FOCUS 1.3) or
+`ProviderName` (1.0-1.2); typed Parquet columns (amounts written as doubles are read
+through their shortest text form, so 0.1 stays 0.1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from msp_cli.errors import InvalidInput
+
+REQUIRED_COLUMNS = (
+    "BillingAccountId", "BillingAccountName", "SubAccountId", "SubAccountName",
+    "BilledCost", "EffectiveCost", "ListCost", "BillingCurrency",
+    "BillingPeriodStart", "ChargePeriodStart", "ChargeCategory", "ServiceName",
+)
+# FOCUS 1.3 names the provider ServiceProviderName; earlier versions ProviderName.
+PROVIDER_COLUMNS = ("ServiceProviderName", "ProviderName")
+AMOUNT_COLUMNS = {"BilledCost": "billed", "EffectiveCost": "effective", "ListCost": "list"}
+CHARGE_CATEGORIES = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")
+PROVIDER_NAMES = {
+    "aws": "aws", "amazon web services": "aws",
+    "microsoft": "azure", "microsoft azure": "azure", "azure": "azure",
+    "google cloud": "gcp", "gcp": "gcp",
+    "oracle": "oci", "oracle cloud infrastructure": "oci",
+}
+MAX_ID = 200
+MAX_NAME = 200
+
+Progress = Callable[[str, float], None]  # (file label, fraction done 0..1)
+
+
+def provider_of(name: str | None) -> str:
+    """Map a FOCUS provider name to aws|azure|gcp|oci|other."""
+    return PROVIDER_NAMES.get((name or "").strip().lower(), "other")
+
+
+def clean_name(value: str | None, fallback: str) -> str:
+    """A display name from a file: printable, at most 200 characters, else the id."""
+    text = "".join(ch if ch.isprintable() else " " for ch in (value or "")).strip()[:MAX_NAME].strip()
+    return text or fallback[:MAX_NAME]
+
+
+def detect_format(path: Path) -> str:
+    """'csv', 'csv.gz' or 'parquet': by the first bytes, else by the file name."""
+    with path.open("rb") as stream:
+        head = stream.read(4)
+    if not head:
+        raise InvalidInput(f"{path}: file is empty")
+    if head[:2] == b"\x1f\x8b":
+        return "csv.gz"
+    if head == b"PAR1":
+        return "parquet"
+    if path.name.lower().endswith(".parquet"):
+        raise InvalidInput(f"{path}: not a Parquet file (no PAR1 header)")
+    if path.name.lower().endswith(".gz"):
+        raise InvalidInput(f"{path}: not a gzip file (no gzip header)")
+    return "csv"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)  # releases the GIL: runs beside DuckDB's scan
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class AccountSeen:
+    """A linked account as one file last saw it (latest billing month, then latest charge)."""
+
+    payer_id: str
+    month: str
+    name: str | None
+    last_charge: Any
+
+
+@dataclass
+class FileRead:
+    """What one file holds, once read and checked."""
+
+    path: str
+    format: str
+    sha256: str = ""
+    rows: int = 0
+    payer_months: list[tuple[str, str]] = field(default_factory=list)
+    billed: dict[str, Decimal] = field(default_factory=dict)  # currency -> BilledCost total
+    payer_names: dict[str, str | None] = field(default_factory=dict)
+    payer_providers: dict[str, str] = field(default_factory=dict)
+    accounts: dict[str, AccountSeen] = field(default_factory=dict)
+
+    @property
+    def months(self) -> list[str]:
+        return sorted({m for _, m in self.payer_months})
+
+    @property
+    def payers(self) -> list[str]:
+        return sorted({p for p, _ in self.payer_months})
+
+
+@dataclass(frozen=True)
+class MonthTotals:
+    """One payer-month of a batch: rows read, files it came from, totals per currency."""
+
+    rows: int
+    files: int
+    totals: dict[str, dict[str, str]]  # currency -> {billed_cost, effective_cost, list_cost, rows}
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _reader(path: Path, fmt: str) -> str:
+    # DuckDB table functions take no bound parameters for the file name: quote it.
+    if fmt == "parquet":
+        return f"read_parquet({_literal(str(path))})"
+    compression = "gzip" if fmt == "csv.gz" else "none"
+    return f"read_csv({_literal(str(path))}, header = true, all_varchar = true, compression = '{compression}')"
+
+
+_MACROS = r"""
+CREATE OR REPLACE TEMP MACRO msp_blank(v) AS
+    CASE WHEN v IS NULL OR trim(v) = '' OR upper(trim(v)) = 'NULL' THEN NULL ELSE trim(v) END;
+CREATE OR REPLACE TEMP MACRO msp_id(v) AS
+    CASE WHEN regexp_matches(v, '^/(subscriptions|providers/microsoft\.billing/billingaccounts)/', 'i')
+         THEN regexp_extract(v, '^/(?:subscriptions|providers/[^/]+/billingaccounts)/([^/]+)', 1, 'i')
+         ELSE v END;
+CREATE OR REPLACE TEMP MACRO msp_ts(v) AS TRY_CAST(v AS TIMESTAMPTZ);
+CREATE OR REPLACE TEMP MACRO msp_amount(v) AS TRY_CAST(v AS DECIMAL(38, 18));
+"""
+
+
+def _clean_select(columns: dict[str, str]) -> str:
+    """One row per file row: text columns trimmed and null-normalised, ids normalised,
+    amounts and timestamps cast, and a `bad` flag for anything that cannot be read."""
+    def col(name: str) -> str:
+        return f"msp_blank(CAST({_ident(columns[name.lower()])} AS VARCHAR))"
+
+    providers = [col(p) for p in PROVIDER_COLUMNS if p.lower() in columns]
+    category_cases = " ".join(f"WHEN '{c.lower()}' THEN '{c}'" for c in CHARGE_CATEGORIES)
+    return f"""
+        SELECT
+            msp_id({col('BillingAccountId')}) AS payer,
+            {col('BillingAccountName')} AS payer_name,
+            msp_id({col('SubAccountId')}) AS sub_account,
+            {col('SubAccountName')} AS sub_name,
+            {col('BilledCost')} AS billed_text, msp_amount(billed_text) AS billed,
+            {col('EffectiveCost')} AS effective_text, msp_amount(effective_text) AS effective,
+            {col('ListCost')} AS list_text, msp_amount(list_text) AS list,
+            upper({col('BillingCurrency')}) AS currency,
+            {col('BillingPeriodStart')} AS period_text, msp_ts(period_text) AS period_ts,
+            {col('ChargePeriodStart')} AS charge_text, msp_ts(charge_text) AS charge_raw,
+            coalesce(charge_raw, period_ts) AS charge_ts,
+            coalesce(CASE lower({col('ChargeCategory')}) {category_cases} END, {col('ChargeCategory')}, '') AS category,
+            coalesce({col('ServiceName')}, '') AS service,
+            coalesce({', '.join(providers)}) AS provider_name
+        FROM src
+    """
+
+
+# Each check: (column named in the error, condition that makes the row bad, value shown).
+_CHECKS = [
+    ("BillingAccountId", "payer IS NULL", "NULL"),
+    ("BillingAccountId", "length(payer) > {max_id}", "payer"),
+    ("SubAccountId", "length(sub_account) > {max_id}", "sub_account"),
+    ("BilledCost", "billed_text IS NOT NULL AND billed IS NULL", "billed_text"),
+    ("EffectiveCost", "effective_text IS NOT NULL AND effective IS NULL", "effective_text"),
+    ("ListCost", "list_text IS NOT NULL AND list IS NULL", "list_text"),
+    ("BillingCurrency", "currency IS NULL", "NULL"),
+    ("BillingCurrency", "length(currency) > 8", "currency"),
+    ("BillingPeriodStart", "period_ts IS NULL", "period_text"),
+    ("ChargePeriodStart", "charge_text IS NOT NULL AND charge_raw IS NULL", "charge_text"),
+    ("ChargeCategory", "length(category) > 32", "category"),
+    ("ServiceName", "length(service) > {max_id}", "service"),
+]
+
+
+def _bad_condition() -> str:
+    return " OR ".join(f"({cond.format(max_id=MAX_ID)})" for _, cond, _ in _CHECKS)
+
+
+_ROLLUP = """
+    CREATE TABLE {table} AS
+    WITH src AS (SELECT * FROM {reader}), clean AS ({clean})
+    SELECT
+        coalesce(payer, '') AS payer_id,
+        coalesce(strftime(period_ts, '%Y-%m'), '') AS month,
+        coalesce(sub_account, payer, '') AS account_id,
+        service,
+        category AS charge_category,
+        coalesce(currency, '') AS currency,
+        coalesce(strftime(charge_ts, '%Y-%m-%d'), '') AS day,
+        coalesce(sum(billed), 0)::DECIMAL(38, 18) AS billed_cost,
+        coalesce(sum(effective), 0)::DECIMAL(38, 18) AS effective_cost,
+        coalesce(sum(list), 0)::DECIMAL(38, 18) AS list_cost,
+        count(*) AS rows,
+        count_if({bad}) AS bad,
+        max(charge_ts) AS last_charge,
+        arg_max(CASE WHEN sub_account IS NULL THEN payer_name ELSE sub_name END, charge_ts)
+            FILTER (WHERE (CASE WHEN sub_account IS NULL THEN payer_name ELSE sub_name END) IS NOT NULL)
+            AS account_label,
+        arg_max(payer_name, charge_ts) FILTER (WHERE payer_name IS NOT NULL) AS payer_label,
+        arg_max(provider_name, charge_ts) FILTER (WHERE provider_name IS NOT NULL) AS provider_label
+    FROM clean
+    GROUP BY ALL
+"""
+
+
+class CostBatch:
+    """The files of one `costs import`, read and checked, with their roll-up kept in an
+    in-memory DuckDB database until it is stored (use as a context manager)."""
+
+    def __init__(self) -> None:
+        import duckdb
+
+        self.files: list[FileRead] = []
+        self.con = duckdb.connect(":memory:")
+        self.con.execute("SET TimeZone = 'UTC'")
+        # Aggregation order does not matter; not preserving it saves memory on big files.
+        self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute(_MACROS)
+
+    def __enter__(self) -> CostBatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- reading -------------------------------------------------------------------
+
+    def add_file(self, label: str, path: Path, fmt: str, progress: Progress | None = None) -> FileRead:
+        import duckdb
+
+        read = FileRead(path=label, format=fmt)
+        table = f"part_{len(self.files)}"
+        hasher = _Sha256Thread(path)
+        hasher.start()
+        try:
+            reader = _reader(path, fmt)
+            columns = self._columns(label, reader)
+            sql = _ROLLUP.format(table=table, reader=reader, clean=_clean_select(columns), bad=_bad_condition())
+            self._run_with_progress(sql, label, progress)
+            bad = self.con.execute(f"SELECT coalesce(sum(bad), 0) FROM {table}").fetchone()
+            if bad and bad[0]:
+                self._raise_first_bad_value(label, reader, columns)
+        except duckdb.Error as exc:
+            raise InvalidInput(f"{label}: cannot read {_FORMAT_NAMES[fmt]}: {_first_line(exc)}")
+        finally:
+            hasher.join()
+        read.sha256 = hasher.result()
+        self._describe(read, table)
+        self.files.append(read)
+        return read
+
+    def _columns(self, label: str, reader: str) -> dict[str, str]:
+        """The file's column names by lower-case name; a required one missing is an error."""
+        names = [d[0] for d in self.con.execute(f"SELECT * FROM {reader} LIMIT 0").description]
+        columns = {name.lower(): name for name in names}
+        missing = [c for c in REQUIRED_COLUMNS if c.lower() not in columns]
+        if not any(p.lower() in columns for p in PROVIDER_COLUMNS):
+            missing.append("ProviderName")
+        if len(missing) == 1:
+            raise InvalidInput(f"{label}: missing column {missing[0]}")
+        if missing:
+            raise InvalidInput(f"{label}: missing columns {', '.join(missing)}")
+        return columns
+
+    def _run_with_progress(self, sql: str, label: str, progress: Progress | None) -> None:
+        if progress is None:
+            self.con.execute(sql)
+            return
+        self.con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
+        done = threading.Event()
+
+        def poll() -> None:
+            while not done.wait(0.1):
+                percent = self.con.query_progress()
+                if percent >= 0:
+                    progress(label, min(percent, 100.0) / 100)
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        try:
+            self.con.execute(sql)
+        finally:
+            done.set()
+            poller.join()
+        progress(label, 1.0)
+
+    def _raise_first_bad_value(self, label: str, reader: str, columns: dict[str, str]) -> None:
+        """Name the first row (in file order) and column that cannot be read."""
+        cases = " ".join(
+            f"WHEN {cond.format(max_id=MAX_ID)} THEN {_literal(column)}" for column, cond, _ in _CHECKS
+        )
+        values = " ".join(
+            f"WHEN {cond.format(max_id=MAX_ID)} THEN {_literal('NULL') if value == 'NULL' else value}"
+            for _, cond, value in _CHECKS
+        )
+        self.con.execute("SET threads = 1")  # file order for row_number(); the error path only
+        try:
+            row = self.con.execute(f"""
+                WITH src AS (SELECT * FROM {reader}),
+                numbered AS (SELECT row_number() OVER () AS row_no, * FROM ({_clean_select(columns)}))
+                SELECT row_no, CASE {cases} END, CASE {values} END FROM numbered
+                WHERE {_bad_condition()} ORDER BY row_no LIMIT 1
+            """).fetchone()
+        finally:
+            self.con.execute("RESET threads")
+        assert row is not None
+        row_no, column, value = row
+        if value == "NULL":
+            raise InvalidInput(f"{label}: row {row_no}: column {column} is empty")
+        if column in AMOUNT_COLUMNS:
+            reason = "not a decimal number (or out of range)"
+        elif column.endswith("Start"):
+            reason = "not a timestamp"
+        else:
+            reason = "too long"
+        raise InvalidInput(f"{label}: row {row_no}: column {column}: {value[:60]!r} is {reason}")
+
+    def _describe(self, read: FileRead, table: str) -> None:
+        """Per-file facts for the summary and for registering payers and accounts."""
+        con = self.con
+        read.rows = int(con.execute(f"SELECT coalesce(sum(rows), 0) FROM {table}").fetchone()[0])  # type: ignore[index]
+        read.payer_months = [
+            (r[0], r[1]) for r in con.execute(f"SELECT DISTINCT payer_id, month FROM {table} ORDER BY 1, 2").fetchall()
+        ]
+        read.billed = {
+            cur: Decimal(total)
+            for cur, total in con.execute(
+                f"SELECT currency, sum(billed_cost)::VARCHAR FROM {table} GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        }
+        weights: dict[str, dict[str, int]] = {}
+        for payer, name, provider_name, rows in con.execute(f"""
+            SELECT payer_id,
+                   arg_max(payer_label, last_charge) FILTER (WHERE payer_label IS NOT NULL),
+                   provider_label, sum(rows)
+            FROM {table} GROUP BY payer_id, provider_label ORDER BY 1, 3
+        """).fetchall():
+            if name is not None or payer not in read.payer_names:
+                read.payer_names[payer] = name
+            provider = provider_of(provider_name)
+            weights.setdefault(payer, {})[provider] = weights.get(payer, {}).get(provider, 0) + int(rows)
+        for payer, counts in weights.items():
+            # A marketplace seller named as provider must not turn an AWS payer into "other".
+            known = {p: n for p, n in counts.items() if p != "other"} or counts
+            read.payer_providers[payer] = max(sorted(known), key=lambda p: known[p])
+        # Latest billing month wins; within it, the latest charge; then the payer id.
+        for account, payer, month, name, last in con.execute(f"""
+            SELECT account_id, payer_id, month,
+                   arg_max(account_label, last_charge) FILTER (WHERE account_label IS NOT NULL),
+                   max(last_charge)
+            FROM {table} GROUP BY account_id, payer_id, month
+            ORDER BY account_id, month, max(last_charge) NULLS FIRST, payer_id
+        """).fetchall():
+            read.accounts[account] = AccountSeen(payer, month, name, last)
+
+    # -- the combined roll-up ---------------------------------------------------------
+
+    def _combined(self) -> str:
+        parts = " UNION ALL ".join(
+            f"SELECT payer_id, month, account_id, service, charge_category, currency, day, "
+            f"billed_cost, effective_cost, list_cost, rows FROM part_{i}"
+            for i in range(len(self.files))
+        )
+        return f"""
+            SELECT payer_id, month, account_id, service, charge_category, currency, day,
+                   sum(billed_cost) AS billed_cost, sum(effective_cost) AS effective_cost,
+                   sum(list_cost) AS list_cost, sum(rows) AS rows
+            FROM ({parts}) GROUP BY ALL
+        """
+
+    def month_totals(self) -> dict[tuple[str, str], MonthTotals]:
+        """Each payer-month in the batch: rows read, files, totals per currency."""
+        if not self.files:
+            return {}
+        result: dict[tuple[str, str], MonthTotals] = {}
+        for payer, month, currency, billed, effective, list_, rows in self.con.execute(f"""
+            SELECT payer_id, month, currency, sum(billed_cost)::VARCHAR, sum(effective_cost)::VARCHAR,
+                   sum(list_cost)::VARCHAR, sum(rows)
+            FROM ({self._combined()}) GROUP BY ALL ORDER BY 1, 2, 3
+        """).fetchall():
+            key = (payer, month)
+            previous = result.get(key)
+            totals = dict(previous.totals) if previous else {}
+            totals[currency] = {
+                "billed_cost": billed, "effective_cost": effective, "list_cost": list_, "rows": str(rows)
+            }
+            files = sum(1 for f in self.files if key in f.payer_months)
+            result[key] = MonthTotals(rows=(previous.rows if previous else 0) + int(rows), files=files, totals=totals)
+        return result
+
+    def rollup_chunks(self, size: int = 20_000) -> Iterator[list[dict[str, Any]]]:
+        """The roll-up of every file, ready for one bulk insert per chunk (bounded memory)."""
+        if not self.files:
+            return
+        cursor = self.con.cursor()
+        try:
+            cursor.execute(f"""
+                SELECT payer_id, month, account_id, service, charge_category, currency, day,
+                       billed_cost::VARCHAR, effective_cost::VARCHAR, list_cost::VARCHAR, rows
+                FROM ({self._combined()})
+            """)
+            while batch := cursor.fetchmany(size):
+                yield [
+                    {
+                        "payer_id": r[0], "month": r[1], "account_id": r[2], "service": r[3],
+                        "charge_category": r[4], "currency": r[5], "day": r[6],
+                        "billed_cost": Decimal(r[7]), "effective_cost": Decimal(r[8]),
+                        "list_cost": Decimal(r[9]), "rows": int(r[10]),
+                    }
+                    for r in batch
+                ]
+        finally:
+            cursor.close()
+
+
+_FORMAT_NAMES = {"csv": "CSV", "csv.gz": "gzip'd CSV", "parquet": "Parquet"}
+
+
+class _Sha256Thread(threading.Thread):
+    def __init__(self, path: Path) -> None:
+        super().__init__(daemon=True)
+        self.path = path
+        self.digest = ""
+        self.error: OSError | None = None
+
+    def run(self) -> None:
+        try:
+            self.digest = sha256_of(self.path)
+        except OSError as exc:
+            self.error = exc
+
+    def result(self) -> str:
+        if self.error is not None:
+            raise InvalidInput(f"{self.path}: cannot read: {self.error.strerror}")
+        return self.digest
+
+
+def _first_line(exc: Exception) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[0] if lines else exc.__class__.__name__
+
+
+def read_cost_files(paths: list[str], progress: Progress | None = None) -> CostBatch:
+    """Read, check and roll up every file; raise InvalidInput naming the first bad one.
+
+    Nothing is written anywhere: the caller stores the batch in one transaction."""
+    if not paths:
+        raise InvalidInput("give at least one FOCUS file")
+    checked: list[tuple[str, Path, str]] = []
+    seen: dict[Path, str] = {}
+    for label in paths:
+        path = Path(label).expanduser()
+        if not path.exists():
+            raise InvalidInput(f"{label}: no such file")
+        if not path.is_file():
+            raise InvalidInput(f"{label}: not a file")
+        resolved = path.resolve()
+        if resolved in seen:
+            raise InvalidInput(f"{label}: given twice (also as {seen[resolved]})")
+        seen[resolved] = label
+        try:
+            fmt = detect_format(path)
+        except OSError as exc:
+            raise InvalidInput(f"{label}: cannot read: {exc.strerror}")
+        except InvalidInput as exc:
+            raise InvalidInput(str(exc).replace(str(path), label, 1))
+        checked.append((label, path, fmt))
+    batch = CostBatch()
+    try:
+        by_digest: dict[str, str] = {}
+        for label, path, fmt in checked:
+            read = batch.add_file(label, path, fmt, progress)
+            if read.sha256 in by_digest:
+                raise InvalidInput(f"{label}: same content as {by_digest[read.sha256]} (a file counts once)")
+            by_digest[read.sha256] = label
+    except BaseException:
+        batch.close()
+        raise
+    return batch
