@@ -4,6 +4,7 @@ that invokes the CLI in-process and returns exit code, stdout and stderr apart."
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -88,4 +89,15 @@ def seeded(run):
         ("B2", "P2", "Test [lab]"),
     ]:
         assert run("accounts", "add", account_id, "--payer", payer, "--name", name).exit_code == 0
+    return run
+
+
+@pytest.fixture
+def seeded_examples(run):
+    """The payers and linked accounts that examples/customers.csv refers to, added by the
+    same `msp` lines the demo runs (examples/seed-accounts.sh)."""
+    for line in (EXAMPLES / "seed-accounts.sh").read_text().splitlines():
+        if line.startswith("msp "):
+            result = run(*shlex.split(line)[1:])
+            assert result.exit_code == 0, (line, result)
     return run

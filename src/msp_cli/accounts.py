@@ -143,9 +143,10 @@ def unassign_accounts(session: Session, actor: Actor, account_ids: Sequence[str]
     if owned:
         scope.set_owner(session, sorted(owned), None, None)
         b = AutoAssignBlock.__table__
-        existing = set(
-            session.execute(select(b.c.account_id, b.c.customer).where(b.c.account_id.in_(sorted(owned)))).tuples()
-        )
+        existing = {
+            (r.account_id, r.customer)
+            for r in session.execute(select(b.c.account_id, b.c.customer).where(b.c.account_id.in_(sorted(owned))))
+        }
         new_blocks = [{"account_id": i, "customer": c} for i, c in sorted(owned.items()) if (i, c) not in existing]
         if new_blocks:
             session.execute(b.insert(), new_blocks)

@@ -89,10 +89,11 @@ class CsvReader:
             except UnicodeDecodeError:
                 raise self.error(reader.line_num + 1, "not UTF-8 text (save the file as UTF-8)")
             except csv.Error as exc:
-                reason = "not a CSV file (contains NUL bytes)" if "NUL" in str(exc) else f"malformed CSV: {exc}"
-                raise self.error(reader.line_num or start, reason)
+                raise self.error(reader.line_num or start, f"malformed CSV: {exc}")
             end = reader.line_num
             self.lines_read = end
+            if any("\x00" in value for value in record):
+                raise self.error(start, "not a CSV text file (contains NUL bytes)")
             if not record or (len(record) == 1 and not record[0].strip()):
                 continue  # blank line
             yield start, record

@@ -1,0 +1,55 @@
+import json
+import sqlite3
+
+
+def test_every_change_is_audited_and_chain_verifies(seeded):
+    run = seeded
+    run("customers", "create", "ACME", "--name", "A", "--dedicated", "P1", "--exclude", "* SP*")
+    run("accounts", "unassign", "A1", "--yes")
+    run("accounts", "assign", "ACME", "A1")
+    run("customers", "update", "ACME", "--name", "B")
+    run("customers", "delete", "ACME", "--yes")
+    actions = [r["action"] for r in json.loads(run("audit", "list", "--limit", "0", "--format", "json").stdout)]
+    for expected in ["payer.add", "account.add", "customer.create", "account.auto_assign", "account.unassign",
+                     "account.assign", "customer.update", "customer.delete"]:
+        assert expected in actions
+    record = json.loads(run("audit", "list", "--format", "json").stdout)[0]
+    assert set(record) == {"id", "at", "actor", "as_user", "action", "target", "details"}
+    assert record["actor"] == "tester"
+    result = run("audit", "verify")
+    assert result.exit_code == 0 and "intact" in result.stderr
+
+
+def test_failed_commands_leave_no_record(run):
+    run("customers", "create", "ACME", "--name", "A")
+    before = run("audit", "list", "--format", "json").stdout
+    assert run("customers", "create", "acme", "--name", "dup").exit_code == 4
+    assert run("audit", "list", "--format", "json").stdout == before
+
+
+def test_edited_record_is_detected(seeded, db_path):
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE audit_record SET target = 'EVIL' WHERE id = 3")
+    result = seeded("audit", "verify")
+    assert result.exit_code == 1
+    assert "record 3" in result.stderr
+
+
+def test_deleted_record_is_detected(seeded, db_path):
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DELETE FROM audit_record WHERE id = 4")
+    result = seeded("audit", "verify")
+    assert result.exit_code == 1 and "record 4" in result.stderr
+
+
+def test_deleted_newest_record_is_detected(seeded, db_path):
+    with sqlite3.connect(db_path) as conn:
+        last = conn.execute("SELECT max(id) FROM audit_record").fetchone()[0]
+        conn.execute("DELETE FROM audit_record WHERE id = ?", (last,))
+    result = seeded("audit", "verify")
+    assert result.exit_code == 1 and f"record {last}" in result.stderr
+
+
+def test_filters(seeded):
+    records = json.loads(seeded("audit", "list", "--action", "payer.*", "--format", "json").stdout)
+    assert [r["target"] for r in records] == ["P2", "P1"]

@@ -1,0 +1,41 @@
+"""`msp --help` and `msp --version` must stay as light as bare Typer."""
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = {"sqlalchemy", "sqlmodel", "pydantic", "duckdb", "email_validator", "rich.progress", "psycopg"}
+
+
+def imported_modules(*args: str) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "msp_cli", *args],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    names = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    return names
+
+
+def heavy_modules(modules: set[str], heavy: set[str]) -> set[str]:
+    return {m for m in modules if m in heavy or m.split(".")[0] in heavy}
+
+
+@pytest.mark.parametrize("args", [("--version",), ("--help",)])
+def test_help_and_version_import_nothing_heavy(args):
+    modules = imported_modules(*args)
+    assert "msp_cli.cli.app" in modules  # the measurement itself works
+    heavy = heavy_modules(modules, HEAVY)
+    assert not heavy, f"msp {' '.join(args)} imports {sorted(heavy)}"
+
+
+@pytest.mark.parametrize("args", [("customers", "--help"), ("accounts", "list", "--help"), ("config", "path")])
+def test_subcommand_help_imports_no_database_stack(args):
+    # Typer 0.29 coerces option values with pydantic once a subcommand is parsed, so
+    # pydantic is allowed here; the database and file-reading stacks are not.
+    heavy = heavy_modules(imported_modules(*args), HEAVY - {"pydantic"})
+    assert not heavy, f"msp {' '.join(args)} imports {sorted(heavy)}"
