@@ -62,7 +62,7 @@ def _register_payers(session: Session, actor: Actor, files: list[FileRead]) -> t
     wanted = sorted({payer for f in files for payer in f.payers})
     providers: dict[str, str] = {}
     for chunk in scope.chunked(wanted):
-        providers.update(session.execute(select(p.c.id, p.c.provider).where(p.c.id.in_(chunk))).tuples())
+        providers.update({r.id: r.provider for r in session.execute(select(p.c.id, p.c.provider).where(p.c.id.in_(chunk)))})
     new_rows = []
     for payer in wanted:
         if payer in providers:
@@ -297,7 +297,7 @@ def cost_summary(
     )
     if code is not None:
         query = query.where(a.c.customer == code)
-    names = dict(session.execute(select(c.c.code, c.c.name)).tuples())
+    names = {r.code: r.name for r in session.execute(select(c.c.code, c.c.name))}
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     if by == "customer":
         # Every customer is listed, with nothing spent if so, and the unassigned spend too.

@@ -58,6 +58,7 @@ class MspGroup(TyperGroup):
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         from typer import _click
+        from typer.exceptions import Abort  # typer's vendored click has no exceptions.Abort
 
         try:
             rv = super().main(args=args, prog_name=prog_name or "msp", complete_var=complete_var,
@@ -75,7 +76,7 @@ class MspGroup(TyperGroup):
         except _click.exceptions.ClickException as exc:
             _print_error(exc.format_message())
             code = exc.exit_code
-        except _click.exceptions.Abort:
+        except Abort:
             _print_error("aborted")
             code = 1
         except Exception as exc:  # a bug, not a user's mistake: one line, details on demand
