@@ -179,15 +179,16 @@ def _clean_select(columns: dict[str, str]) -> str:
     """
 
 
-# Each check: (column named in the error, condition that makes the row bad, value shown).
+# Each check: (column named in the error, condition that makes the row bad, value shown;
+# a null value means the column is empty).
 _CHECKS = [
-    ("BillingAccountId", "payer IS NULL", "NULL"),
+    ("BillingAccountId", "payer IS NULL", "payer"),
     ("BillingAccountId", "length(payer) > {max_id}", "payer"),
     ("SubAccountId", "length(sub_account) > {max_id}", "sub_account"),
     ("BilledCost", "billed_text IS NOT NULL AND billed IS NULL", "billed_text"),
     ("EffectiveCost", "effective_text IS NOT NULL AND effective IS NULL", "effective_text"),
     ("ListCost", "list_text IS NOT NULL AND list IS NULL", "list_text"),
-    ("BillingCurrency", "currency IS NULL", "NULL"),
+    ("BillingCurrency", "currency IS NULL", "currency"),
     ("BillingCurrency", "length(currency) > 8", "currency"),
     ("BillingPeriodStart", "period_ts IS NULL", "period_text"),
     ("ChargePeriodStart", "charge_text IS NOT NULL AND charge_raw IS NULL", "charge_text"),
@@ -316,10 +317,7 @@ class CostBatch:
         cases = " ".join(
             f"WHEN {cond.format(max_id=MAX_ID)} THEN {_literal(column)}" for column, cond, _ in _CHECKS
         )
-        values = " ".join(
-            f"WHEN {cond.format(max_id=MAX_ID)} THEN {_literal('NULL') if value == 'NULL' else value}"
-            for _, cond, value in _CHECKS
-        )
+        values = " ".join(f"WHEN {cond.format(max_id=MAX_ID)} THEN {value}" for _, cond, value in _CHECKS)
         self.con.execute("SET threads = 1")  # file order for row_number(); the error path only
         try:
             row = self.con.execute(f"""
@@ -332,7 +330,7 @@ class CostBatch:
             self.con.execute("RESET threads")
         assert row is not None
         row_no, column, value = row
-        if value == "NULL":
+        if value is None:
             raise InvalidInput(f"{label}: row {row_no}: column {column} is empty")
         if column in AMOUNT_COLUMNS:
             reason = "not a decimal number (or out of range)"
