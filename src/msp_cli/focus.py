@@ -413,8 +413,11 @@ class CostBatch:
             result[key] = MonthTotals(rows=(previous.rows if previous else 0) + int(rows), files=files, totals=totals)
         return result
 
-    def rollup_chunks(self, size: int = 20_000) -> Iterator[list[dict[str, Any]]]:
-        """The roll-up of every file, ready for one bulk insert per chunk (bounded memory)."""
+    def rollup_chunks(self, size: int = 20_000) -> Iterator[list[tuple[Any, ...]]]:
+        """The roll-up of every file in key order (so the database appends to its index
+        rather than inserting at random), a chunk at a time (bounded memory), as tuples in
+        ROLLUP_KEYS order. Amounts are DuckDB's fixed-point text of the exact DECIMAL(38,18)
+        sums."""
         if not self.files:
             return
         cursor = self.con.cursor()
@@ -423,21 +426,18 @@ class CostBatch:
                 SELECT payer_id, month, account_id, service, charge_category, currency, day,
                        billed_cost::VARCHAR, effective_cost::VARCHAR, list_cost::VARCHAR, rows
                 FROM ({self._combined()})
+                ORDER BY payer_id, month, account_id, service, charge_category, currency, day
             """)
             while batch := cursor.fetchmany(size):
-                yield [
-                    {
-                        "payer_id": r[0], "month": r[1], "account_id": r[2], "service": r[3],
-                        "charge_category": r[4], "currency": r[5], "day": r[6],
-                        "billed_cost": Decimal(r[7]), "effective_cost": Decimal(r[8]),
-                        "list_cost": Decimal(r[9]), "rows": int(r[10]),
-                    }
-                    for r in batch
-                ]
+                yield batch
         finally:
             cursor.close()
 
 
+ROLLUP_KEYS = (
+    "payer_id", "month", "account_id", "service", "charge_category", "currency", "day",
+    "billed_cost", "effective_cost", "list_cost", "rows",
+)
 _FORMAT_NAMES = {"csv": "CSV", "csv.gz": "gzip'd CSV", "parquet": "Parquet"}
 
 
