@@ -140,10 +140,10 @@ def _reader(path: Path, fmt: str) -> str:
 
 
 _MACROS = r"""
-CREATE OR REPLACE TEMP MACRO msp_blank(v) AS
-    CASE WHEN v IS NULL OR trim(v) = '' OR upper(trim(v)) = 'NULL' THEN NULL ELSE trim(v) END;
+CREATE OR REPLACE TEMP MACRO msp_blank(v) AS CASE WHEN v = '' OR v = 'NULL' THEN NULL ELSE v END;
 CREATE OR REPLACE TEMP MACRO msp_id(v) AS
-    CASE WHEN regexp_matches(v, '^/(subscriptions|providers/microsoft\.billing/billingaccounts)/', 'i')
+    CASE WHEN starts_with(v, '/')
+              AND regexp_matches(v, '^/(subscriptions|providers/microsoft\.billing/billingaccounts)/', 'i')
          THEN regexp_extract(v, '^/(?:subscriptions|providers/[^/]+/billingaccounts)/([^/]+)', 1, 'i')
          ELSE v END;
 CREATE OR REPLACE TEMP MACRO msp_ts(v) AS TRY_CAST(v AS TIMESTAMPTZ);
@@ -152,7 +152,7 @@ CREATE OR REPLACE TEMP MACRO msp_amount(v) AS TRY_CAST(v AS DECIMAL(38, 18));
 
 
 def _clean_select(columns: dict[str, str]) -> str:
-    """One row per file row: text columns trimmed and null-normalised, ids normalised,
+    """One row per file row: text columns null-normalised (empty or NULL), ids normalised,
     amounts and timestamps cast, and a `bad` flag for anything that cannot be read."""
     def col(name: str) -> str:
         return f"msp_blank(CAST({_ident(columns[name.lower()])} AS VARCHAR))"
@@ -201,30 +201,38 @@ def _bad_condition() -> str:
     return " OR ".join(f"({cond.format(max_id=MAX_ID)})" for _, cond, _ in _CHECKS)
 
 
+# The roll-up of one file. Names and the provider are part of the key (they follow the
+# ids, so this adds next to no rows) rather than aggregates, and unreadable values are
+# counted as non-null text whose cast is null: both keep the per-row work of a big file
+# close to that of a bare roll-up. Key columns are checked once rolled up (_KEY_CHECK).
 _ROLLUP = """
     CREATE TABLE {table} AS
     WITH src AS (SELECT * FROM {reader}), clean AS ({clean})
     SELECT
-        coalesce(payer, '') AS payer_id,
-        coalesce(strftime(period_ts, '%Y-%m'), '') AS month,
-        coalesce(sub_account, payer, '') AS account_id,
+        payer AS payer_id,
+        strftime(period_ts, '%Y-%m') AS month,
+        coalesce(sub_account, payer) AS account_id,
         service,
         category AS charge_category,
-        coalesce(currency, '') AS currency,
-        coalesce(strftime(charge_ts, '%Y-%m-%d'), '') AS day,
+        currency,
+        strftime(charge_ts, '%Y-%m-%d') AS day,
+        CASE WHEN sub_account IS NULL THEN payer_name ELSE sub_name END AS account_name,
+        payer_name,
+        provider_name,
         coalesce(sum(billed), 0)::DECIMAL(38, 18) AS billed_cost,
         coalesce(sum(effective), 0)::DECIMAL(38, 18) AS effective_cost,
         coalesce(sum(list), 0)::DECIMAL(38, 18) AS list_cost,
         count(*) AS rows,
-        count_if({bad}) AS bad,
-        max(charge_ts) AS last_charge,
-        arg_max(CASE WHEN sub_account IS NULL THEN payer_name ELSE sub_name END, charge_ts)
-            FILTER (WHERE (CASE WHEN sub_account IS NULL THEN payer_name ELSE sub_name END) IS NOT NULL)
-            AS account_label,
-        arg_max(payer_name, charge_ts) FILTER (WHERE payer_name IS NOT NULL) AS payer_label,
-        arg_max(provider_name, charge_ts) FILTER (WHERE provider_name IS NOT NULL) AS provider_label
+        count(billed_text) - count(billed) + count(effective_text) - count(effective)
+            + count(list_text) - count(list) + count(*) - count(period_ts)
+            + count(charge_text) - count(charge_raw) AS bad,
+        max(charge_ts) AS last_charge
     FROM clean
     GROUP BY ALL
+"""
+_KEY_CHECK = f"""
+    payer_id IS NULL OR currency IS NULL OR length(payer_id) > {MAX_ID} OR length(account_id) > {MAX_ID}
+    OR length(service) > {MAX_ID} OR length(charge_category) > 32 OR length(currency) > 8
 """
 
 
@@ -240,6 +248,7 @@ class CostBatch:
         self.con.execute("SET TimeZone = 'UTC'")
         # Aggregation order does not matter; not preserving it saves memory on big files.
         self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET enable_progress_bar = false")  # our own, on a terminal only
         self.con.execute(_MACROS)
 
     def __enter__(self) -> CostBatch:
@@ -263,9 +272,9 @@ class CostBatch:
         try:
             reader = _reader(path, fmt)
             columns = self._columns(label, reader)
-            sql = _ROLLUP.format(table=table, reader=reader, clean=_clean_select(columns), bad=_bad_condition())
+            sql = _ROLLUP.format(table=table, reader=reader, clean=_clean_select(columns))
             self._run_with_progress(sql, label, progress)
-            bad = self.con.execute(f"SELECT coalesce(sum(bad), 0) FROM {table}").fetchone()
+            bad = self.con.execute(f"SELECT coalesce(sum(bad), 0) + count_if({_KEY_CHECK}) FROM {table}").fetchone()
             if bad and bad[0]:
                 self._raise_first_bad_value(label, reader, columns)
         except duckdb.Error as exc:
@@ -356,9 +365,9 @@ class CostBatch:
         weights: dict[str, dict[str, int]] = {}
         for payer, name, provider_name, rows in con.execute(f"""
             SELECT payer_id,
-                   arg_max(payer_label, last_charge) FILTER (WHERE payer_label IS NOT NULL),
-                   provider_label, sum(rows)
-            FROM {table} GROUP BY payer_id, provider_label ORDER BY 1, 3
+                   arg_max(payer_name, last_charge) FILTER (WHERE payer_name IS NOT NULL),
+                   provider_name, sum(rows)
+            FROM {table} GROUP BY payer_id, provider_name ORDER BY 1, 3
         """).fetchall():
             if name is not None or payer not in read.payer_names:
                 read.payer_names[payer] = name
@@ -371,7 +380,7 @@ class CostBatch:
         # Latest billing month wins; within it, the latest charge; then the payer id.
         for account, payer, month, name, last in con.execute(f"""
             SELECT account_id, payer_id, month,
-                   arg_max(account_label, last_charge) FILTER (WHERE account_label IS NOT NULL),
+                   arg_max(account_name, last_charge) FILTER (WHERE account_name IS NOT NULL),
                    max(last_charge)
             FROM {table} GROUP BY account_id, payer_id, month
             ORDER BY account_id, month, max(last_charge) NULLS FIRST, payer_id

@@ -1,0 +1,1 @@
+"""Benchmarks: plain timers in separate processes, never timed unit tests."""
