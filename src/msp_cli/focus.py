@@ -244,6 +244,7 @@ class CostBatch:
         import duckdb
 
         self.files: list[FileRead] = []
+        self.closed = False
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
         # Aggregation order does not matter; not preserving it saves memory on big files.
@@ -258,7 +259,14 @@ class CostBatch:
         self.close()
 
     def close(self) -> None:
-        self.con.close()
+        if not self.closed:
+            self.closed = True
+            self.con.close()
+
+    def interrupt(self) -> None:
+        """Stop a read running in another thread (it then raises)."""
+        if not self.closed:
+            self.con.interrupt()
 
     # -- reading -------------------------------------------------------------------
 
@@ -474,10 +482,11 @@ def _first_line(exc: Exception) -> str:
     return lines[0] if lines else exc.__class__.__name__
 
 
-def read_cost_files(paths: list[str], progress: Progress | None = None) -> CostBatch:
+def read_cost_files(paths: list[str], progress: Progress | None = None, batch: CostBatch | None = None) -> CostBatch:
     """Read, check and roll up every file; raise InvalidInput naming the first bad one.
 
-    Nothing is written anywhere: the caller stores the batch in one transaction."""
+    Nothing is written anywhere: the caller stores the batch in one transaction. A caller
+    reading in another thread passes its own `batch`, so it can interrupt the reading."""
     if not paths:
         raise InvalidInput("give at least one FOCUS file")
     checked: list[tuple[str, Path, str]] = []
@@ -499,7 +508,7 @@ def read_cost_files(paths: list[str], progress: Progress | None = None) -> CostB
         except InvalidInput as exc:
             raise InvalidInput(str(exc).replace(str(path), label, 1))
         checked.append((label, path, fmt))
-    batch = CostBatch()
+    batch = batch or CostBatch()
     try:
         by_digest: dict[str, str] = {}
         for label, path, fmt in checked:

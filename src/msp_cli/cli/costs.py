@@ -80,16 +80,27 @@ def import_(
 
     Every file is read and checked before anything is written: one bad file leaves the
     database as it was."""
-    from msp_cli.costs import store_cost_batch
-    from msp_cli.focus import read_cost_files
+    from concurrent.futures import ThreadPoolExecutor
+
+    from msp_cli.focus import CostBatch, read_cost_files
 
     app_ctx = context.get(ctx)
-    # Refuse customer users before spending time on the files.
-    with app_ctx.session(write=False) as (_session, actor):
-        actor.require_operator("import cost data")
-    # Files are read outside the write transaction, so other commands are not held up.
-    with _progress() as report:
-        batch = read_cost_files(files, report)
+    batch = CostBatch()
+    # DuckDB reads the files (outside any transaction: other commands are not held up)
+    # while this thread loads the database stack and refuses customer users.
+    with _progress() as report, ThreadPoolExecutor(1) as pool:
+        reading = pool.submit(read_cost_files, files, report, batch)
+        try:
+            from msp_cli.costs import store_cost_batch
+
+            with app_ctx.session(write=False) as (_session, actor):
+                actor.require_operator("import cost data")
+            reading.result()
+        except BaseException:
+            batch.interrupt()
+            reading.exception()  # wait for the reader to stop before closing its connection
+            batch.close()
+            raise
     with batch, app_ctx.session() as (session, actor):
         summaries = store_cost_batch(session, actor, batch)
     if fmt is not Format.table:
