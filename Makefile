@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test docs bench clean
+.PHONY: install demo test test-postgres docs bench clean
 
 # Create the virtual environment and install msp with its test extras once;
 # re-run only when pyproject.toml changes.
@@ -18,8 +18,19 @@ install: $(STAMP)
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/demo.sh
 
+# SQLite always; PostgreSQL too when MSP_TEST_DATABASE_URL points at a server
+# (`eval "$$(scripts/start-postgres)"` starts one; .ci/run does).
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	env -u MSP_TEST_DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+	@if [ -n "$$MSP_TEST_DATABASE_URL" ]; then \
+		echo "== the same suite on PostgreSQL"; \
+		$(PY) -m pytest $(PYTEST_ARGS); \
+	else \
+		echo "PostgreSQL pass not run: no MSP_TEST_DATABASE_URL (see docs/development.md)"; \
+	fi
+
+test-postgres: $(STAMP)
+	eval "$$(scripts/start-postgres)" && $(PY) -m pytest $(PYTEST_ARGS)
 
 docs: $(STAMP)
 	$(PY) scripts/generate_reference.py > docs/reference.md

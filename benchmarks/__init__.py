@@ -1,1 +1,1 @@
-"""Benchmarks: plain timers in separate processes, never timed unit tests."""
+"""msp benchmarks: `make bench` or `python -m benchmarks` (see docs/performance.md)."""

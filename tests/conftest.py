@@ -30,13 +30,68 @@ class Result:
         return f"Result(exit_code={self.exit_code}, stdout={self.stdout[-2000:]!r}, stderr={self.stderr[-2000:]!r})"
 
 
+# Set (e.g. by `eval "$(scripts/start-postgres)"`) to run the suite on PostgreSQL:
+# every test then gets a fresh database on that server instead of a SQLite file.
+POSTGRES_URL = os.environ.get("MSP_TEST_DATABASE_URL")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests about the SQLite file itself (mode, pragmas, not-a-database) do not apply to
+    PostgreSQL; they are deselected there, not skipped."""
+    if POSTGRES_URL:
+        kept = [i for i in items if i.get_closest_marker("sqlite_only") is None]
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
+@pytest.fixture
+def fresh_database(tmp_path: Path):
+    """fresh_database(name) -> URL or path of a new, empty database for this test: a SQLite
+    file, or a new database on the PostgreSQL test server (dropped afterwards)."""
+    created: list[str] = []
+    admin = None
+    if POSTGRES_URL:
+        from sqlalchemy import create_engine
+
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+    def make(name: str = "msp") -> str:
+        if admin is None:
+            return str(tmp_path / f"{name}.db")
+        import uuid
+
+        from sqlalchemy import text
+        from sqlalchemy.engine import make_url
+
+        db_name = f"msp_test_{uuid.uuid4().hex[:16]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+        created.append(db_name)
+        return make_url(POSTGRES_URL).set(database=db_name).render_as_string(hide_password=False)
+
+    yield make
+    if admin is not None:
+        from sqlalchemy import text
+
+        with admin.connect() as conn:
+            for db_name in created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(fresh_database) -> str:
+    """The test's own database (what MSP_DB points at)."""
+    return fresh_database("msp")
+
+
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Path:
     """Point msp at a throw-away database and config; drop anything from the environment."""
     for var in list(os.environ):
         if var.startswith("MSP_") and var != "MSP_TEST_DATABASE_URL":
             monkeypatch.delenv(var)
-    monkeypatch.setenv("MSP_DB", str(tmp_path / "msp.db"))
+    monkeypatch.setenv("MSP_DB", database_url)
     monkeypatch.setenv("MSP_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("MSP_ACTOR", "tester")
     monkeypatch.delenv("NO_COLOR", raising=False)
@@ -45,7 +100,26 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def db_path(isolated: Path) -> Path:
+    """The SQLite file (tests using it are marked sqlite_only)."""
     return isolated / "msp.db"
+
+
+@pytest.fixture
+def sql(database_url: str):
+    """Run one SQL statement directly against the test database (to tamper, or to check
+    what was stored), on SQLite or PostgreSQL alike."""
+    from sqlalchemy import create_engine, text
+
+    url = database_url if "://" in database_url else f"sqlite:///{database_url}"
+    engine = create_engine(url)
+
+    def execute(statement: str, **params: object) -> list[tuple]:
+        with engine.begin() as conn:
+            result = conn.execute(text(statement), params)
+            return [tuple(r) for r in result] if result.returns_rows else []
+
+    yield execute
+    engine.dispose()
 
 
 @pytest.fixture

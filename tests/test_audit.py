@@ -1,5 +1,4 @@
 import json
-import sqlite3
 
 
 def test_every_change_is_audited_and_chain_verifies(seeded):
@@ -27,25 +26,22 @@ def test_failed_commands_leave_no_record(run):
     assert run("audit", "list", "--format", "json").stdout == before
 
 
-def test_edited_record_is_detected(seeded, db_path):
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE audit_record SET target = 'EVIL' WHERE id = 3")
+def test_edited_record_is_detected(seeded, sql):
+    sql("UPDATE audit_record SET target = 'EVIL' WHERE id = 3")
     result = seeded("audit", "verify")
     assert result.exit_code == 1
     assert "record 3" in result.stderr
 
 
-def test_deleted_record_is_detected(seeded, db_path):
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("DELETE FROM audit_record WHERE id = 4")
+def test_deleted_record_is_detected(seeded, sql):
+    sql("DELETE FROM audit_record WHERE id = 4")
     result = seeded("audit", "verify")
     assert result.exit_code == 1 and "record 4" in result.stderr
 
 
-def test_deleted_newest_record_is_detected(seeded, db_path):
-    with sqlite3.connect(db_path) as conn:
-        last = conn.execute("SELECT max(id) FROM audit_record").fetchone()[0]
-        conn.execute("DELETE FROM audit_record WHERE id = ?", (last,))
+def test_deleted_newest_record_is_detected(seeded, sql):
+    last = sql("SELECT max(id) FROM audit_record")[0][0]
+    sql("DELETE FROM audit_record WHERE id = :id", id=last)
     result = seeded("audit", "verify")
     assert result.exit_code == 1 and f"record {last}" in result.stderr
 

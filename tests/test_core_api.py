@@ -10,8 +10,8 @@ from msp_cli.db import Database
 from msp_cli.errors import Conflict, PermissionDenied
 
 
-def test_core_api_without_the_cli(tmp_path):
-    database = Database(str(tmp_path / "core.db"))
+def test_core_api_without_the_cli(database_url):
+    database = Database(database_url)
     me = operator("script")
     with database.transaction() as session:
         payers.add_payer(session, me, "P1", "Payer", "aws")
@@ -28,8 +28,8 @@ def test_core_api_without_the_cli(tmp_path):
     database.dispose()
 
 
-def test_customer_users_see_only_their_customer(tmp_path):
-    database = Database(str(tmp_path / "core.db"))
+def test_customer_users_see_only_their_customer(database_url):
+    database = Database(database_url)
     me = operator("script")
     with database.transaction() as session:
         payers.add_payer(session, me, "P1", "Payer", "aws")
@@ -54,12 +54,12 @@ def test_customer_users_see_only_their_customer(tmp_path):
     database.dispose()
 
 
-def test_money_column_is_exact_on_sqlite(tmp_path):
+def test_money_column_is_exact(database_url):
     from sqlalchemy import select
 
     from msp_cli.models import CostRollup
 
-    database = Database(str(tmp_path / "money.db"))
+    database = Database(database_url)
     value = Decimal("12345678901234567890.123456789012345678")
     row = dict(payer_id="P", month="2026-10", account_id="A", service="S", charge_category="Usage",
                currency="USD", day="2026-10-01", billed_cost=value, effective_cost=Decimal("0.1"),

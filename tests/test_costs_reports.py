@@ -8,7 +8,7 @@ import sys
 from decimal import Decimal
 
 import pytest
-from focusdata import GENERATED_12, SAMPLE_10, file_sums, write_focus
+from focusdata import GENERATED_12, SAMPLE_10, file_sums, query, write_focus
 
 from msp_cli.actors import Actor
 from msp_cli.costs import cost_summary, list_cost_months, store_cost_batch
@@ -44,8 +44,8 @@ def summary_json(run, *args: str) -> list[dict]:
 def test_months_lists_each_payer_month_per_currency(two_customers):
     rows = json.loads(two_customers("costs", "months", "--format", "json").stdout)
     assert [(r["payer_id"], r["month"], r["currency"], r["billed_cost"], r["rows"], r["files"]) for r in rows] == [
-        ("P1", "2026-05", "EUR", "5.000000000000000000", 1, 1),
-        ("P1", "2026-05", "USD", "13.000000000000000000", 4, 1),  # every charge category
+        ("P1", "2026-05", "EUR", "5", 1, 1),
+        ("P1", "2026-05", "USD", "13", 4, 1),  # every charge category
     ]
     assert rows[0]["loaded_at"].endswith("Z")
 
@@ -64,12 +64,12 @@ def test_months_of_the_shared_files(run):
 def test_summary_lists_every_customer_and_the_unassigned_spend(two_customers):
     rows = summary_json(two_customers)
     assert [(r["customer"], r["currency"], r["billed_cost"], r["rows"]) for r in rows] == [
-        ("ACME", "EUR", "5.000000000000000000", 1),
-        ("ACME", "USD", "11.000000000000000000", 2),
+        ("ACME", "EUR", "5", 1),
+        ("ACME", "USD", "11", 2),
         ("globex", None, "0", 0),
-        (None, "USD", "2.000000000000000000", 2),
+        (None, "USD", "2", 2),
     ]
-    assert rows[1]["effective_cost"] == "10.000000000000000000" and rows[1]["list_cost"] == "13.000000000000000000"
+    assert rows[1]["effective_cost"] == "10" and rows[1]["list_cost"] == "13"
 
 
 def test_summary_table_has_unassigned_line_and_totals_per_currency(two_customers):
@@ -85,18 +85,18 @@ def test_summary_table_has_unassigned_line_and_totals_per_currency(two_customers
 def test_summary_by_account_shows_the_unassigned_accounts(two_customers):
     rows = summary_json(two_customers, "--by", "account")
     assert [(r["customer"], r["account_id"], r["account_name"], r["payer_id"], r["currency"], r["billed_cost"]) for r in rows] == [
-        ("ACME", "A1", "Alpha", "P1", "EUR", "5.000000000000000000"),
-        ("ACME", "A1", "Alpha", "P1", "USD", "11.000000000000000000"),
-        (None, "U1", "Unowned", "P1", "USD", "2.000000000000000000"),
+        ("ACME", "A1", "Alpha", "P1", "EUR", "5"),
+        ("ACME", "A1", "Alpha", "P1", "USD", "11"),
+        (None, "U1", "Unowned", "P1", "USD", "2"),
     ]
 
 
 def test_summary_for_one_customer_by_service(two_customers):
     rows = summary_json(two_customers, "--customer", "acme", "--by", "service")
     assert [(r["customer"], r["service"], r["currency"], r["billed_cost"]) for r in rows] == [
-        ("ACME", "EC2", "EUR", "5.000000000000000000"),
-        ("ACME", "EC2", "USD", "10.005000000000000000"),
-        ("ACME", "S3", "USD", "0.995000000000000000"),
+        ("ACME", "EC2", "EUR", "5"),
+        ("ACME", "EC2", "USD", "10.005"),
+        ("ACME", "S3", "USD", "0.995"),
     ]
     assert [r["customer"] for r in summary_json(two_customers, "--customer", "GLOBEX")] == ["globex"]
 
@@ -132,3 +132,15 @@ def test_costs_help_imports_neither_duckdb_nor_the_database_stack():
     modules = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert "msp_cli.cli.costs" in modules
     assert not {m for m in modules if m.split(".")[0] in {"duckdb", "sqlalchemy", "sqlmodel"} or m == "rich.progress"}
+
+
+@pytest.mark.parametrize("args", [("costs", "months"), ("costs", "summary", "--month", "2026-05"), ("costs", "import", "FILE")])
+def test_customer_users_are_refused_on_the_command_line(two_customers, tmp_path, db_path, args):
+    assert two_customers("users", "invite", "ACME", "admin@acme.example", "--role", "admin").exit_code == 0
+    path = write_focus(tmp_path / "restated.csv", [{"BilledCost": "999"}])
+    before = query(db_path, "SELECT * FROM cost_rollup ORDER BY 1, 2, 3, 4, 5, 6, 7")
+    result = two_customers("--as", "admin@acme.example", *[str(path) if a == "FILE" else a for a in args])
+    assert result.exit_code == 7, result
+    assert result.stderr.startswith("error: permission denied")
+    assert result.stdout == ""
+    assert query(db_path, "SELECT * FROM cost_rollup ORDER BY 1, 2, 3, 4, 5, 6, 7") == before

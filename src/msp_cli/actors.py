@@ -8,8 +8,12 @@ everything; a customer user (impersonated with `--as`) sees only its own custome
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from msp_cli.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,12 @@ def operator(name: str) -> Actor:
     return Actor(name=name)
 
 
-def resolve_actor(session: object, name: str, as_user: str | None) -> Actor:
-    """The acting user for one command. Impersonation (`--as`) is enforced by the users
-    domain once it exists; until then every command runs as the operator."""
-    return operator(name)
+def resolve_actor(session: Session, name: str, as_user: str | None) -> Actor:
+    """The acting user for one command: the operator, or the customer user named by
+    `--as` / MSP_AS (unknown or disabled: PermissionDenied, exit 7)."""
+    if not as_user:
+        return operator(name)
+    from msp_cli.users import acting_user
+
+    user = acting_user(session, as_user)
+    return Actor(name=name, as_user=user.email, customer=user.customer, role=user.role)

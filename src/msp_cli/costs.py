@@ -24,6 +24,7 @@ from msp_cli.actors import Actor
 from msp_cli.errors import InvalidInput
 from msp_cli.focus import ROLLUP_KEYS, AccountSeen, CostBatch, FileRead, clean_name
 from msp_cli.models import Account, CostLoad, CostRollup, Customer, Payer, utcnow
+from msp_cli.money import canonical
 
 MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 AMOUNTS = ("billed_cost", "effective_cost", "list_cost")
@@ -173,8 +174,8 @@ def _replace_months(session: Session, batch: CostBatch) -> dict[tuple[str, str],
 def _insert_rollup(session: Session, chunks: Iterable[list[tuple[Any, ...]]]) -> None:
     """Bulk insert roll-up rows (tuples in ROLLUP_KEYS order, amounts as exact text).
 
-    On SQLite `ExactDecimal` stores the fixed-point text of a Decimal, which is exactly
-    the text DuckDB gives for its DECIMAL sums, so the rows go to the driver as they are
+    On SQLite `ExactDecimal` stores the canonical text of a Decimal, which is exactly the
+    text the roll-up query gives for its DECIMAL sums, so the rows go to the driver as they are
     through the statement SQLAlchemy compiles once: a large import spends most of its
     time here, and per-row parameter processing would double it. Elsewhere amounts are
     bound as Decimal through the ordinary Core insert."""
@@ -252,7 +253,10 @@ def _totals_from_rollup(session: Session, payer_id: str, month: str) -> dict[str
         for key in AMOUNTS:
             entry[key] += getattr(row, key)
         entry["rows"] += row.rows
-    return {cur: {k: str(v) for k, v in entry.items()} for cur, entry in totals.items()}
+    return {
+        cur: {k: format(canonical(v), "f") if k in AMOUNTS else str(v) for k, v in entry.items()}
+        for cur, entry in totals.items()
+    }
 
 
 def list_cost_months(session: Session, actor: Actor, *, payer_id: str | None = None) -> list[MonthLoad]:
@@ -349,7 +353,11 @@ def cost_summary(
             total = totals.setdefault(entry["currency"], _empty(currency=entry["currency"]))
             for key in (*AMOUNTS, "rows"):
                 total[key] += entry[key]
-    return CostSummary(month, by, rows, [totals[cur] for cur in sorted(totals)])
+    result = CostSummary(month, by, rows, [totals[cur] for cur in sorted(totals)])
+    for entry in [*result.rows, *result.totals]:
+        for key in AMOUNTS:
+            entry[key] = canonical(entry[key])  # sums of canonical amounts may gain zeros
+    return result
 
 
 def _summary_order(entry: dict[str, Any]) -> tuple[Any, ...]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,13 +43,14 @@ class BadRow:
     reason: str
 
 
-def open_source(path: str) -> tuple[IO[str], str]:
-    """Open a file by path, or standard input for `-`; return the stream and its label."""
+def open_source(path: str) -> tuple[IO[bytes], str]:
+    """Open a file by path, or standard input for `-`, as bytes; return it and its label.
+    Decoding happens line by line in CsvReader so a bad byte is reported on its line."""
     if path == "-":
-        stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="") if hasattr(sys.stdin, "buffer") else sys.stdin
+        stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else io.BytesIO(sys.stdin.read().encode())
         return stream, "<stdin>"
     try:
-        return open(Path(path), encoding="utf-8-sig", newline=""), path
+        return open(Path(path), "rb"), path
     except FileNotFoundError:
         raise InvalidInput(f"{path}: no such file")
     except IsADirectoryError:
@@ -61,7 +64,7 @@ class CsvReader:
 
     def __init__(
         self,
-        stream: IO[str],
+        stream: IO[bytes],
         label: str,
         *,
         required: tuple[str, ...],
@@ -74,11 +77,28 @@ class CsvReader:
         self.columns: list[str] = []
         self.lines_read = 0
 
+    def progress(self) -> tuple[int, int | None]:
+        """(bytes read so far, file size) for a progress bar; (0, None) for a pipe."""
+        try:
+            info = os.fstat(self.stream.fileno())
+            done = self.stream.tell()
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            return 0, None
+        return done, info.st_size if stat.S_ISREG(info.st_mode) else None
+
     def error(self, line: int, reason: str) -> InvalidInput:
         return InvalidInput(f"{self.label}:{line}: {reason}")
 
+    def _decoded_lines(self) -> Iterator[str]:
+        for number, raw in enumerate(self.stream, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise self.error(number, "not UTF-8 text (save the file as UTF-8)")
+            yield line.removeprefix("\ufeff") if number == 1 else line
+
     def _records(self) -> Iterator[tuple[int, list[str]]]:
-        reader = csv.reader(self.stream, strict=True)
+        reader = csv.reader(self._decoded_lines(), strict=True)
         end = 0
         while True:
             start = end + 1
@@ -86,8 +106,6 @@ class CsvReader:
                 record = next(reader)
             except StopIteration:
                 return
-            except UnicodeDecodeError:
-                raise self.error(reader.line_num + 1, "not UTF-8 text (save the file as UTF-8)")
             except csv.Error as exc:
                 raise self.error(reader.line_num or start, f"malformed CSV: {exc}")
             end = reader.line_num

@@ -14,7 +14,7 @@ from msp_cli import audit, scope
 from msp_cli.accounts import AccountView, list_accounts, require_accounts
 from msp_cli.actors import Actor
 from msp_cli.errors import Conflict, InvalidInput, NotFound
-from msp_cli.models import Account, AutoAssignBlock, Customer, CustomerExclude, CustomerPayer, utcnow
+from msp_cli.models import Account, AutoAssignBlock, Customer, CustomerExclude, CustomerPayer, CustomerUser, utcnow
 from msp_cli.naming import BASES, validate_choice, validate_code, validate_name
 from msp_cli.patterns import validate_pattern
 from msp_cli.payers import require_payer
@@ -81,6 +81,8 @@ def show_customer(session: Session, actor: Actor, code: str) -> CustomerDetail:
     view = _views(session, actor, customer.code)[0]
     detail = CustomerDetail(**vars(view))
     detail.accounts = list_accounts(session, actor, customer=customer.code)
+    u = CustomerUser.__table__
+    detail.user_count = session.scalar(select(func.count()).where(u.c.customer == customer.code)) or 0
     return detail
 
 
@@ -238,9 +240,11 @@ def delete_customer(session: Session, actor: Actor, code: str) -> dict[str, Any]
     a = Account.__table__
     account_ids = list(session.scalars(select(a.c.id).where(a.c.customer == code).order_by(a.c.id)))
     scope.set_owner(session, account_ids, None, None)
-    for table in (AutoAssignBlock.__table__, CustomerExclude.__table__, CustomerPayer.__table__):
+    u = CustomerUser.__table__
+    user_emails = list(session.scalars(select(u.c.email).where(u.c.customer == code).order_by(u.c.email)))
+    for table in (AutoAssignBlock.__table__, CustomerExclude.__table__, CustomerPayer.__table__, u):
         session.execute(table.delete().where(table.c.customer == code))
     session.execute(Customer.__table__.delete().where(Customer.__table__.c.code == code))
-    summary = {"code": code, "name": customer.name, "unassigned_accounts": account_ids}
+    summary = {"code": code, "name": customer.name, "unassigned_accounts": account_ids, "removed_users": user_emails}
     audit.record(session, actor, "customer.delete", code, summary)
     return summary

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -136,6 +136,8 @@ class Database:
             try:
                 with Session(bind=connection, expire_on_commit=False) as session:
                     with session.begin():
+                        if write and not self.is_sqlite:
+                            _take_write_lock(session)
                         yield session
             finally:
                 connection.close()
@@ -144,15 +146,22 @@ class Database:
         self.engine.dispose()
 
 
+def _take_write_lock(session: Session) -> None:
+    """PostgreSQL: writing commands queue on the audit head's row lock, as SQLite's BEGIN
+    IMMEDIATE makes them queue. Every write appends to the audit chain anyway, and under
+    READ COMMITTED each later statement sees what the previous holder committed, so
+    check-then-write rules (cooldowns, unique codes and emails, payer-month replacement)
+    stay correct across processes and hosts."""
+    from sqlalchemy import select
+
+    from msp_cli.models import AuditHead
+
+    head = AuditHead.__table__
+    session.execute(select(head.c.id).where(head.c.id == 1).with_for_update())
+
+
 def _reason(exc: Exception) -> str:
     orig = getattr(exc, "orig", None)
     text_ = str(orig if orig is not None else exc).strip().splitlines()
     return text_[0] if text_ else exc.__class__.__name__
 
-
-def is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def execute_text(session: Session, sql: str, **params: object) -> object:
-    return session.execute(text(sql), params)

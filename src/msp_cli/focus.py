@@ -250,7 +250,7 @@ class CostBatch:
         read.billed = {
             cur: Decimal(total)
             for cur, total in con.execute(
-                f"SELECT currency, sum(billed_cost)::VARCHAR FROM {table} GROUP BY 1 ORDER BY 1"
+                f"SELECT currency, msp_money(sum(billed_cost)) FROM {table} GROUP BY 1 ORDER BY 1"
             ).fetchall()
         }
         weights: dict[str, dict[str, int]] = {}
@@ -299,8 +299,8 @@ class CostBatch:
             return {}
         result: dict[tuple[str, str], MonthTotals] = {}
         for payer, month, currency, billed, effective, list_, rows in self.con.execute(f"""
-            SELECT payer_id, month, currency, sum(billed_cost)::VARCHAR, sum(effective_cost)::VARCHAR,
-                   sum(list_cost)::VARCHAR, sum(rows)
+            SELECT payer_id, month, currency, msp_money(sum(billed_cost)), msp_money(sum(effective_cost)),
+                   msp_money(sum(list_cost)), sum(rows)
             FROM ({self._combined()}) GROUP BY ALL ORDER BY 1, 2, 3
         """).fetchall():
             key = (payer, month)
@@ -316,15 +316,15 @@ class CostBatch:
     def rollup_chunks(self, size: int = 20_000) -> Iterator[list[tuple[Any, ...]]]:
         """The roll-up of every file in key order (so the database appends to its index
         rather than inserting at random), a chunk at a time (bounded memory), as tuples in
-        ROLLUP_KEYS order. Amounts are DuckDB's fixed-point text of the exact DECIMAL(38,18)
-        sums."""
+        ROLLUP_KEYS order. Amounts are the canonical text (money.canonical: fixed point, no
+        trailing zeros) of the exact DECIMAL(38,18) sums."""
         if not self.files:
             return
         cursor = self.con.cursor()
         try:
             cursor.execute(f"""
                 SELECT payer_id, month, account_id, service, charge_category, currency, day,
-                       billed_cost::VARCHAR, effective_cost::VARCHAR, list_cost::VARCHAR, rows
+                       msp_money(billed_cost), msp_money(effective_cost), msp_money(list_cost), rows
                 FROM ({self._combined()})
                 ORDER BY payer_id, month, account_id, service, charge_category, currency, day
             """)

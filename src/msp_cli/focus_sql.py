@@ -37,14 +37,17 @@ def reader_sql(path: Path, fmt: str) -> str:
 
 
 MACROS = r"""
-CREATE OR REPLACE TEMP MACRO msp_blank(v) AS CASE WHEN v = '' OR v = 'NULL' THEN NULL ELSE v END;
-CREATE OR REPLACE TEMP MACRO msp_id(v) AS
+CREATE OR REPLACE MACRO msp_blank(v) AS CASE WHEN v = '' OR v = 'NULL' THEN NULL ELSE v END;
+CREATE OR REPLACE MACRO msp_id(v) AS
     CASE WHEN starts_with(v, '/')
               AND regexp_matches(v, '^/(subscriptions|providers/microsoft\.billing/billingaccounts)/', 'i')
          THEN regexp_extract(v, '^/(?:subscriptions|providers/[^/]+/billingaccounts)/([^/]+)', 1, 'i')
          ELSE v END;
-CREATE OR REPLACE TEMP MACRO msp_ts(v) AS TRY_CAST(v AS TIMESTAMPTZ);
-CREATE OR REPLACE TEMP MACRO msp_amount(v) AS TRY_CAST(v AS DECIMAL(38, 18));
+CREATE OR REPLACE MACRO msp_ts(v) AS TRY_CAST(v AS TIMESTAMPTZ);
+CREATE OR REPLACE MACRO msp_amount(v) AS TRY_CAST(v AS DECIMAL(38, 18));
+-- money.canonical() in SQL: a DECIMAL(38,18) as fixed-point text without trailing zeros.
+CREATE OR REPLACE MACRO msp_money(d) AS
+    CASE WHEN d = 0 THEN '0' ELSE rtrim(rtrim(CAST(d AS VARCHAR), '0'), '.') END;
 """
 
 

@@ -41,6 +41,7 @@ def _foundation(conn: Connection) -> None:
 STEPS: list[Step] = [
     Step(1, "customers, payers, linked accounts, audit log", _foundation),
     Step(2, "cost data roll-up", create_tables("cost_rollup", "cost_load")),
+    Step(3, "customer users", create_tables("customer_user")),
 ]
 
 SCHEMA_VERSION = STEPS[-1].version

@@ -16,6 +16,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import Field, SQLModel
 
+from msp_cli.money import canonical
+
 
 class ExactDecimal(TypeDecorator[Decimal]):
     """A Decimal stored without loss: text on SQLite, NUMERIC(38,18) on PostgreSQL."""
@@ -33,14 +35,15 @@ class ExactDecimal(TypeDecorator[Decimal]):
             return None
         if not isinstance(value, Decimal):
             raise TypeError(f"money must be Decimal, not {type(value).__name__}")
-        if dialect.name == "postgresql":
-            return value
-        return format(value, "f")
+        if not value.is_finite():
+            raise ValueError(f"money must be a finite number, not {value}")
+        value = canonical(value)
+        return value if dialect.name == "postgresql" else format(value, "f")
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return value if isinstance(value, Decimal) else Decimal(value)
+        return canonical(value if isinstance(value, Decimal) else Decimal(value))
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -202,3 +205,21 @@ class CostLoad(SQLModel, table=True):
     # exact as text: `costs months` reads these instead of summing the roll-up (which
     # SQLite could only do through floats). Null for a load written without them.
     totals: Optional[str] = None
+
+
+class CustomerUser(SQLModel, table=True):
+    """A customer's user. `user` is reserved in PostgreSQL, hence the table name.
+
+    The email is stored normalised and lowercased, so the primary key makes it unique
+    without regard to case and across all customers."""
+
+    __tablename__ = "customer_user"
+    email: str = Field(primary_key=True, max_length=320)
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    role: str = Field(default="viewer", max_length=16)
+    name: Optional[str] = Field(default=None, max_length=200)
+    status: str = Field(default="invited", max_length=16)  # invited, active, disabled
+    invited_at: datetime = _ts()
+    invited_by: str = Field(max_length=200)

@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from msp_cli import __version__
-from msp_cli.cli import accounts, audit, config, costs, customers, payers
+from msp_cli.cli import accounts, audit, config, costs, customers, db, payers, users
 from msp_cli.cli.context import AppContext
 from msp_cli.errors import (
     Conflict,
@@ -58,7 +58,6 @@ class MspGroup(TyperGroup):
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         from typer import _click
-        from typer.exceptions import Abort  # typer's vendored click has no exceptions.Abort
 
         try:
             rv = super().main(args=args, prog_name=prog_name or "msp", complete_var=complete_var,
@@ -76,7 +75,7 @@ class MspGroup(TyperGroup):
         except _click.exceptions.ClickException as exc:
             _print_error(exc.format_message())
             code = exc.exit_code
-        except Abort:
+        except typer.Abort:
             _print_error("aborted")
             code = 1
         except Exception as exc:  # a bug, not a user's mistake: one line, details on demand
@@ -123,9 +122,11 @@ def root(
 app.add_typer(customers.app, name="customers")
 app.add_typer(payers.app, name="payers")
 app.add_typer(accounts.app, name="accounts")
+app.add_typer(users.app, name="users")
 app.add_typer(config.app, name="config")
 app.add_typer(audit.app, name="audit")
 app.add_typer(costs.app, name="costs")
+app.add_typer(db.app, name="db")
 
 
 def main() -> None:

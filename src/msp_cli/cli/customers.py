@@ -115,7 +115,10 @@ def delete(ctx: typer.Context, code: str = typer.Argument(..., help="Customer co
     app_ctx.confirm(f"Delete customer {code}, unassign its accounts and remove its users?", yes=yes, action=f"delete customer '{code}'")
     with app_ctx.session() as (session, actor):
         summary = delete_customer(session, actor, code)
-    app_ctx.say(f"deleted customer {summary['code']}; {len(summary['unassigned_accounts'])} accounts unassigned")
+    app_ctx.say(
+        f"deleted customer {summary['code']}; {len(summary['unassigned_accounts'])} accounts unassigned, "
+        f"{len(summary['removed_users'])} users removed"
+    )
 
 
 @app.command("import")

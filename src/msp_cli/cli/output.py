@@ -15,12 +15,13 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import Enum
 from typing import IO, Any
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_ZERO = timedelta(0)
 
 
 class Format(str, Enum):
@@ -41,26 +42,40 @@ class Column:
         return self.header or self.key.replace("_", " ")
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def plain(value: Any) -> Any:
-    """JSON-ready data: Decimal as string, datetime as ISO 8601 UTC, dataclasses as dicts."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
+    """JSON-ready data: Decimal as string, datetime as ISO 8601 UTC, dataclasses as dicts.
+    (Hot for large listings: exact type checks first, dataclass fields cached per class.)"""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is Decimal:
+        return format(value, "f")
+    if kind is datetime:
+        return iso_time(value)
+    if kind is dict:
         return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if kind is list or kind is tuple:
         return [plain(v) for v in value]
+    names = _FIELDS.get(kind)
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
+    if isinstance(value, Enum):
+        return value.value
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, datetime):
         return iso_time(value)
-    if isinstance(value, Enum):
-        return value.value
     return value
 
 
 def iso_time(value: datetime) -> str:
-    text = value.isoformat(timespec="seconds")
-    return text.replace("+00:00", "Z")
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value.utcoffset() == _ZERO else value.isoformat(timespec="seconds")
 
 
 def cents(value: Decimal) -> str:
@@ -119,8 +134,17 @@ def write_csv(stream: IO[str], rows: Sequence[Any], columns: Sequence[Column]) -
 
 
 def write_json(stream: IO[str], data: Any) -> None:
-    json.dump(plain(data), stream, indent=2, ensure_ascii=False)
-    stream.write("\n")
+    """An object is indented; a listing is an array with one compact object per line,
+    which stays readable and lets json use its C encoder (indent= forces the slow one)."""
+    data = plain(data)
+    if isinstance(data, list):
+        if not data:
+            text = "[]"
+        else:
+            text = "[\n" + ",\n".join("  " + json.dumps(item, ensure_ascii=False) for item in data) + "\n]"
+    else:
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+    stream.write(text + "\n")
 
 
 def colour_allowed(stream: IO[str]) -> bool:

@@ -1,0 +1,175 @@
+"""`msp users`: customer users, their roles, CSV import/export, and impersonation."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from msp_cli.cli import context
+from msp_cli.cli.options import DRY_RUN, FORMAT, STRICT, YES
+from msp_cli.cli.output import Column, Format, emit, emit_one, write_csv, write_json
+
+app = typer.Typer(help="Customer users: invite, import, export, roles, impersonation.", no_args_is_help=True)
+
+COLUMNS = [
+    Column("email"), Column("name"), Column("role"), Column("status"), Column("customer"),
+    Column("invited_at", "invited"), Column("invited_by", "invited by"),
+]
+EMAIL_ARGS = typer.Argument(..., metavar="EMAIL...", help="One or more email addresses.")
+
+
+@app.command("invite")
+def invite(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="Customer code (any case)."),
+    emails: list[str] = EMAIL_ARGS,
+    role: str = typer.Option("viewer", "--role", help="admin or viewer."),
+    name: str = typer.Option(None, "--name", help="Display name (one email only)."),
+    fmt: Format = FORMAT,
+) -> None:
+    """Invite users to a customer; all addresses are checked first, then all are written."""
+    from msp_cli.users import invite_users
+
+    app_ctx = context.get(ctx)
+    with app_ctx.session() as (session, actor):
+        result = invite_users(session, actor, code, emails, role=role, name=name)
+    for user in result.unchanged:
+        app_ctx.say(f"{user.email} is already a user of {result.customer} (unchanged)")
+    if result.invited:
+        app_ctx.chatter(f"invited {len(result.invited)} users to {result.customer}")
+    emit(result.invited + result.unchanged, COLUMNS, fmt)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="Customer code (any case)."),
+    file: str = typer.Argument(..., metavar="FILE", help="CSV file ('-' for standard input): email[,name][,role]."),
+    strict: bool = STRICT,
+    dry_run: bool = DRY_RUN,
+    fmt: Format = typer.Option(Format.table, "--format", "-f", case_sensitive=False, help="json prints the report on stdout."),
+) -> None:
+    """Invite many users from CSV; bad rows are reported as FILE:LINE: reason (exit 6)."""
+    from msp_cli.cli.progress import progress_bar
+    from msp_cli.user_import import import_users
+
+    app_ctx = context.get(ctx)
+    with app_ctx.session() as (session, actor), progress_bar("importing users") as update:
+        report = import_users(session, actor, code, file, strict=strict, dry_run=dry_run, progress=update)
+    for bad in report.rejected:
+        app_ctx.say(f"{report.file}:{bad.line}: {bad.reason}")
+    summary = f"{len(report.invited)} invited, {len(report.unchanged)} unchanged, {len(report.rejected)} rejected"
+    if dry_run:
+        summary += " (dry run: nothing written)"
+    elif strict and report.rejected:
+        summary += " (--strict: nothing written)"
+    elif not report.invited and not report.rejected:
+        summary += " (nothing to change)"
+    app_ctx.say(summary)
+    if fmt is Format.json:
+        write_json(sys.stdout, report.as_dict())
+    if report.rejected:
+        raise typer.Exit(6)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    code: str = typer.Argument(None, help="Only this customer's users (default: all you may see)."),
+    output: str = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of standard output."),
+) -> None:
+    """Export users as CSV: email,name,role,status,customer,invited_at (re-importable)."""
+    from msp_cli.errors import InvalidInput
+    from msp_cli.users import EXPORT_COLUMNS, list_users
+
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
+        rows = list_users(session, actor, code)
+    columns = [Column(key) for key in EXPORT_COLUMNS]
+    if output is None or output == "-":
+        write_csv(sys.stdout, rows, columns)
+        return
+    try:
+        with open(output, "w", encoding="utf-8", newline="") as stream:
+            write_csv(stream, rows, columns)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {output}: {exc.strerror}")
+    app_ctx.chatter(f"exported {len(rows)} users to {output}")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    code: str = typer.Argument(None, help="Only this customer's users."),
+    fmt: Format = FORMAT,
+) -> None:
+    """List users (a customer user sees only its own customer's)."""
+    from msp_cli.users import list_users
+
+    with context.get(ctx).session(write=False) as (session, actor):
+        rows = list_users(session, actor, code)
+    emit(rows, COLUMNS, fmt)
+
+
+@app.command("show")
+def show(ctx: typer.Context, email: str = typer.Argument(..., help="Email address (any case)."), fmt: Format = FORMAT) -> None:
+    """Show one user."""
+    from msp_cli.users import show_user
+
+    with context.get(ctx).session(write=False) as (session, actor):
+        user = show_user(session, actor, email)
+    emit_one(user, COLUMNS, fmt)
+
+
+@app.command("set-role")
+def set_role(
+    ctx: typer.Context,
+    email: str = typer.Argument(..., help="Email address (any case)."),
+    role: str = typer.Argument(..., help="admin or viewer."),
+    fmt: Format = FORMAT,
+) -> None:
+    """Change a user's role."""
+    from msp_cli.users import set_role as set_user_role
+
+    app_ctx = context.get(ctx)
+    with app_ctx.session() as (session, actor):
+        user, changed = set_user_role(session, actor, email, role)
+    if not changed:
+        app_ctx.say(f"{user.email} already has role {user.role} (unchanged)")
+    emit_one(user, COLUMNS, fmt)
+
+
+@app.command("remove")
+def remove(ctx: typer.Context, emails: list[str] = EMAIL_ARGS, yes: bool = YES) -> None:
+    """Remove users (all or nothing); asks for confirmation."""
+    from msp_cli.users import remove_users
+
+    app_ctx = context.get(ctx)
+    app_ctx.confirm(f"Remove {len(emails)} user(s)?", yes=yes, action="remove users")
+    with app_ctx.session() as (session, actor):
+        removed = remove_users(session, actor, emails)
+    app_ctx.say(f"removed {len(removed)} users: {', '.join(u.email for u in removed)}")
+
+
+@app.command("impersonate")
+def impersonate(
+    ctx: typer.Context,
+    email: str = typer.Argument(..., help="The customer user to act as."),
+    command: list[str] = typer.Argument(None, metavar="[-- COMMAND...]", help="Run this one command instead of a shell."),
+    reason: str = typer.Option(None, "--reason", help="Why (recorded in the audit log)."),
+) -> None:
+    """Act as a customer user: a subshell with MSP_AS set, or one command after `--`.
+
+    Exits with the shell's or the command's exit code. Start and end are audited."""
+    from msp_cli.cli.impersonation import run_as
+    from msp_cli.users import end_impersonation, start_impersonation
+
+    app_ctx = context.get(ctx)
+    with app_ctx.session() as (session, actor):
+        user = start_impersonation(session, actor, email, reason=reason, command=command)
+    code = run_as(app_ctx, user, command or None)
+    with app_ctx.session() as (session, actor):
+        end_impersonation(session, actor, user, code)
+    if code:
+        raise typer.Exit(code)
