@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import csv
-import sqlite3
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 from conftest import SHARED_FOCUS
+
+from msp_cli.money import canonical
 
 SAMPLE_10 = SHARED_FOCUS / "focus-1.0-sample.csv"
 GENERATED_12 = [SHARED_FOCUS / f"focus_1_2_cost_and_usage_{p}.csv" for p in ("aws", "azure", "gcp")]
@@ -62,23 +64,27 @@ def file_rows(path: Path) -> dict[tuple[str, str], int]:
     return dict(counts)
 
 
-def stored_sums(db: Path, column: str = "billed_cost") -> dict[tuple[str, str], Decimal]:
+def _plain(value: object) -> object:
+    """Amounts as canonical text whichever backend returned them (SQLite: text already;
+    PostgreSQL: a NUMERIC(38,18) Decimal)."""
+    return format(canonical(value), "f") if isinstance(value, Decimal) else value
+
+
+def query(sql: Callable[..., list[tuple]], statement: str) -> list[tuple]:
+    """Rows straight from the test database (the `sql` fixture), amounts as text."""
+    return [tuple(_plain(v) for v in row) for row in sql(statement)]
+
+
+def stored_sums(sql: Callable[..., list[tuple]], column: str = "billed_cost") -> dict[tuple[str, str], Decimal]:
     """{(payer, month): sum of the stored roll-up}, read straight from the database."""
     sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    with sqlite3.connect(db) as con:
-        for payer, month, amount in con.execute(f"SELECT payer_id, month, {column} FROM cost_rollup"):
-            assert isinstance(amount, str), "amounts must be stored as exact text, never REAL"
-            sums[(payer, month)] += Decimal(amount)
+    for payer, month, amount in sql(f"SELECT payer_id, month, {column} FROM cost_rollup"):
+        assert isinstance(amount, (str, Decimal)), "amounts must be stored exactly, never as REAL"
+        sums[(payer, month)] += Decimal(amount)
     return dict(sums)
 
 
-def query(db: Path, sql: str, *params: object) -> list[tuple]:
-    with sqlite3.connect(db) as con:
-        return con.execute(sql, params).fetchall()
-
-
-def snapshot(db: Path) -> dict[str, list[tuple]]:
+def snapshot(sql: Callable[..., list[tuple]]) -> dict[str, list[tuple]]:
     """Everything cost-related and the audit log, to prove a failed import changed nothing."""
     tables = ["cost_rollup", "cost_load", "payer", "account", "audit_record"]
-    with sqlite3.connect(db) as con:
-        return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
+    return {t: sorted(query(sql, f"SELECT * FROM {t}"), key=repr) for t in tables}

@@ -109,9 +109,9 @@ def test_summary_errors(two_customers):
     assert empty.exit_code == 0 and "no cost data loaded for 2020-01" in empty.stderr
 
 
-def test_customer_users_may_not_use_costs(two_customers, db_path, tmp_path):
+def test_customer_users_may_not_use_costs(two_customers, database_url, tmp_path):
     customer_user = Actor(name="x", as_user="u@x.com", customer="ACME", role="admin")
-    database = Database(str(db_path))
+    database = Database(database_url)
     with database.transaction(write=False) as session:
         with pytest.raises(PermissionDenied):
             cost_summary(session, customer_user, "2026-05")
@@ -135,12 +135,12 @@ def test_costs_help_imports_neither_duckdb_nor_the_database_stack():
 
 
 @pytest.mark.parametrize("args", [("costs", "months"), ("costs", "summary", "--month", "2026-05"), ("costs", "import", "FILE")])
-def test_customer_users_are_refused_on_the_command_line(two_customers, tmp_path, db_path, args):
+def test_customer_users_are_refused_on_the_command_line(two_customers, tmp_path, sql, args):
     assert two_customers("users", "invite", "ACME", "admin@acme.example", "--role", "admin").exit_code == 0
     path = write_focus(tmp_path / "restated.csv", [{"BilledCost": "999"}])
-    before = query(db_path, "SELECT * FROM cost_rollup ORDER BY 1, 2, 3, 4, 5, 6, 7")
+    before = query(sql, "SELECT * FROM cost_rollup ORDER BY 1, 2, 3, 4, 5, 6, 7")
     result = two_customers("--as", "admin@acme.example", *[str(path) if a == "FILE" else a for a in args])
     assert result.exit_code == 7, result
     assert result.stderr.startswith("error: permission denied")
     assert result.stdout == ""
-    assert query(db_path, "SELECT * FROM cost_rollup ORDER BY 1, 2, 3, 4, 5, 6, 7") == before
+    assert query(sql, "SELECT * FROM cost_rollup ORDER BY 1, 2, 3, 4, 5, 6, 7") == before
