@@ -36,6 +36,15 @@ step msp customers import examples/customers.csv
 step msp accounts assign wingtip 210987654321 || echo "(exit $? - as expected)" >&2
 step msp accounts assign wingtip 210987654321 --move
 
+# Cost data: a FOCUS 1.2 export (gzip'd CSV) of two AWS payers, then a customer dedicated
+# to one of them receives its linked accounts (all but the sandbox), and the month's
+# spend per customer, with the spend no customer is billed for.
+step msp costs import examples/focus-1.2-aws-2026-05.csv.gz
+step msp customers create examplecorp --name "ExampleCorp" --dedicated 100000000001 --exclude 'sandbox*'
+step msp costs months
+step msp costs summary --month 2026-05
+step msp costs summary --month 2026-05 --by account
+
 # Every change is in the hash-chained audit log.
 step msp audit list --limit 8
 step msp audit verify

@@ -207,6 +207,10 @@ class CostLoad(SQLModel, table=True):
     rows: int  # rows read from files
     files: int
     loaded_at: datetime = _ts()
+    # {currency: {billed_cost, effective_cost, list_cost, rows}} as canonical JSON, amounts
+    # exact as text: `costs months` reads these instead of summing the roll-up (which
+    # SQLite could only do through floats). Null for a load written without them.
+    totals: Optional[str] = None
 
 
 class CustomerUser(SQLModel, table=True):

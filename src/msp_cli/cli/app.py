@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from msp_cli import __version__
-from msp_cli.cli import accounts, audit, config, customers, db, payers, pricing, rebill, users
+from msp_cli.cli import accounts, audit, config, costs, customers, db, payers, pricing, rebill, users
 from msp_cli.cli.context import AppContext
 from msp_cli.errors import (
     Conflict,
@@ -120,14 +120,15 @@ def root(
 
 
 app.add_typer(customers.app, name="customers")
-app.add_typer(payers.app, name="payers")
 app.add_typer(accounts.app, name="accounts")
+app.add_typer(payers.app, name="payers")
 app.add_typer(users.app, name="users")
-app.add_typer(config.app, name="config")
-app.add_typer(audit.app, name="audit")
-app.add_typer(db.app, name="db")
+app.add_typer(costs.app, name="costs")
 app.add_typer(pricing.app, name="pricing")
 app.add_typer(rebill.app, name="rebill")
+app.add_typer(audit.app, name="audit")
+app.add_typer(config.app, name="config")
+app.add_typer(db.app, name="db")
 
 
 def main() -> None:

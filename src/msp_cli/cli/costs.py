@@ -1,0 +1,155 @@
+"""`msp costs`: load FOCUS cost exports and report what the clouds charged."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from typing import Any
+
+import typer
+
+from msp_cli.cli import context
+from msp_cli.cli.options import FORMAT
+from msp_cli.cli.output import Column, Format, cents, emit
+
+app = typer.Typer(help="Cost data: import FOCUS exports, list loaded months, summarise spend.", no_args_is_help=True)
+
+UNASSIGNED = "(unassigned)"
+AMOUNT_COLUMNS = [
+    Column("billed_cost", "billed", money=True), Column("effective_cost", "effective", money=True),
+    Column("list_cost", "list", money=True), Column("rows", justify="right"),
+]
+IMPORT_COLUMNS = [
+    Column("file"), Column("format"), Column("payers"), Column("months"), Column("rows", justify="right"),
+    Column("accounts_registered", "registered", justify="right"),
+    Column("accounts_auto_assigned", "auto-assigned", justify="right"), Column("billed_cost", "billed"),
+    Column("sha256"),
+]
+MONTH_COLUMNS = [
+    Column("payer_id", "payer"), Column("month"), Column("currency"), *AMOUNT_COLUMNS,
+    Column("files", justify="right"), Column("loaded_at", "loaded at"),
+]
+SUMMARY_KEYS = {
+    "customer": [Column("customer"), Column("customer_name", "name")],
+    "account": [Column("customer"), Column("account_id", "account"), Column("account_name", "name"), Column("payer_id", "payer")],
+    "service": [Column("customer"), Column("service")],
+}
+
+
+class By(str, Enum):
+    customer = "customer"
+    account = "account"
+    service = "service"
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, float], None] | None]:
+    """A bar per file on a terminal; nothing at all when stderr is piped."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from msp_cli.cli.output import make_console
+
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=make_console(sys.stderr), transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def report(label: str, fraction: float) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(label, total=1.0)
+            bar.update(tasks[label], completed=fraction)
+
+        yield report
+
+
+def _money_by_currency(amounts: dict[str, Any]) -> str:
+    return ", ".join(f"{currency} {cents(amount)}" for currency, amount in sorted(amounts.items())) or "nothing"
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    files: list[str] = typer.Argument(..., metavar="FILE...", help="FOCUS exports: CSV, .csv.gz or Parquet."),
+    fmt: Format = FORMAT,
+) -> None:
+    """Load FOCUS cost exports; each payer-month in them replaces the one loaded before.
+
+    Every file is read and checked before anything is written: one bad file leaves the
+    database as it was."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from msp_cli.focus import CostBatch, read_cost_files
+
+    app_ctx = context.get(ctx)
+    batch = CostBatch()
+    # DuckDB reads the files (outside any transaction: other commands are not held up)
+    # while this thread loads the database stack and refuses customer users.
+    with _progress() as report, ThreadPoolExecutor(1) as pool:
+        reading = pool.submit(read_cost_files, files, report, batch)
+        try:
+            from msp_cli.costs import store_cost_batch
+
+            with app_ctx.session(write=False) as (_session, actor):
+                actor.require_operator("import cost data")
+            reading.result()
+        except BaseException:
+            batch.interrupt()
+            reading.exception()  # wait for the reader to stop before closing its connection
+            batch.close()
+            raise
+    with batch, app_ctx.session() as (session, actor):
+        summaries = store_cost_batch(session, actor, batch)
+    if fmt is not Format.table:
+        emit(summaries, IMPORT_COLUMNS, fmt)
+        return
+    for s in summaries:
+        app_ctx.say(
+            f"{s.file}: {s.rows} rows; payers {', '.join(s.payers) or '-'}; months {', '.join(s.months) or '-'}; "
+            f"{s.accounts_registered} accounts registered, {s.accounts_auto_assigned} auto-assigned; "
+            f"billed {_money_by_currency(s.billed_cost)}"
+        )
+
+
+@app.command("months")
+def months(
+    ctx: typer.Context,
+    payer: str = typer.Option(None, "--payer", metavar="PAYER_ID", help="Only this payer's months."),
+    fmt: Format = FORMAT,
+) -> None:
+    """Each payer-month loaded: totals per currency (every charge category), rows, files."""
+    from msp_cli.costs import list_cost_months
+
+    with context.get(ctx).session(write=False) as (session, actor):
+        rows = list_cost_months(session, actor, payer_id=payer)
+    emit(rows, MONTH_COLUMNS, fmt)
+
+
+@app.command("summary")
+def summary(
+    ctx: typer.Context,
+    month: str = typer.Option(..., "--month", metavar="YYYY-MM", help="The billing month."),
+    customer: str = typer.Option(None, "--customer", metavar="CODE", help="Only this customer's linked accounts."),
+    by: By = typer.Option(By.customer, "--by", case_sensitive=False, help="One line per customer, account or service."),
+    fmt: Format = FORMAT,
+) -> None:
+    """A month's billed, effective and list cost per customer, including spend on linked
+    accounts that belong to no customer (nobody is billed for it)."""
+    from msp_cli.costs import cost_summary, month_has_cost_data
+
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
+        result = cost_summary(session, actor, month, customer=customer, by=by.value)
+        loaded = month_has_cost_data(session, result.month)
+    if not loaded:
+        app_ctx.warn(f"no cost data loaded for {result.month}")
+    columns = [*SUMMARY_KEYS[by.value], Column("currency"), *AMOUNT_COLUMNS]
+    if fmt is not Format.table:
+        emit(result.rows, columns, fmt)
+        return
+    shown = [{**row, "customer": row["customer"] or UNASSIGNED} for row in result.rows]
+    shown += [{**total, "customer": "total"} for total in result.totals]
+    emit(shown, columns, fmt)
