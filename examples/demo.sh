@@ -36,6 +36,18 @@ step msp customers import examples/customers.csv
 step msp accounts assign wingtip 210987654321 || echo "(exit $? - as expected)" >&2
 step msp accounts assign wingtip 210987654321 --move
 
+# Customer users: one invitation, then a CSV file; export and re-import round-trips.
+step msp users invite northwind ops@northwind-traders.example --role admin --name "Ops desk"
+step msp users import northwind examples/users.csv
+step msp users export northwind --output "$work/northwind-users.csv"
+step msp users import northwind "$work/northwind-users.csv"
+step msp users list northwind
+
+# What a customer user sees: only its own customer and accounts, never anyone else's.
+step msp --as maria.schneider@northwind-traders.example customers list
+step msp --as maria.schneider@northwind-traders.example accounts list
+step msp --as maria.schneider@northwind-traders.example payers list || echo "(exit $? - customer users may not see payers)" >&2
+
 # Cost data: a FOCUS 1.2 export (gzip'd CSV) of two AWS payers, then a customer dedicated
 # to one of them receives its linked accounts (all but the sandbox), and the month's
 # spend per customer, with the spend no customer is billed for.
@@ -44,6 +56,17 @@ step msp customers create examplecorp --name "ExampleCorp" --dedicated 100000000
 step msp costs months
 step msp costs summary --month 2026-05
 step msp costs summary --month 2026-05 --by account
+
+# Rebilling: bills from the month's costs, at most once per customer every 8 hours.
+step msp rebill --all --month 2026-05
+step msp rebill --customer examplecorp --month 2026-05 || echo "(exit $? - the cooldown refuses a second trigger)" >&2
+# Add a 12% margin and see what would change, without storing anything or a cooldown.
+step msp pricing add examplecorp --margin 12 --description "Managed cloud margin"
+step msp pricing add examplecorp --fee 250 --description "Support plan"
+step msp rebill --customer examplecorp --month 2026-05 --dry-run
+step msp rebill show --customer examplecorp --month 2026-05 --explain
+step msp rebill issue --customer examplecorp --month 2026-05
+step msp rebill status
 
 # Every change is in the hash-chained audit log.
 step msp audit list --limit 8
