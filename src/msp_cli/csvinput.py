@@ -13,9 +13,9 @@ import os
 import stat
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import IO
+from typing import IO, ClassVar
 
 from msp_cli.errors import InvalidInput
 
@@ -41,6 +41,37 @@ class Row:
 class BadRow:
     line: int
     reason: str
+
+
+@dataclass
+class ImportReport:
+    """What an import did; subclasses add one list of keys per outcome (`OUTCOMES`)."""
+
+    file: str
+    rejected: list[BadRow] = field(default_factory=list)
+    dry_run: bool = False
+    strict: bool = False
+    written: bool = False
+
+    OUTCOMES: ClassVar[tuple[str, ...]] = ()
+    CHANGES: ClassVar[tuple[str, ...]] = ()  # the outcomes that change the database
+
+    def summary(self) -> str:
+        """`12 invited, 3 unchanged, 2 rejected`, and why nothing was written if so."""
+        parts = [f"{len(getattr(self, name))} {name}" for name in self.OUTCOMES]
+        text = ", ".join([*parts, f"{len(self.rejected)} rejected"])
+        if self.dry_run:
+            return text + " (dry run: nothing written)"
+        if self.strict and self.rejected:
+            return text + " (--strict: nothing written)"
+        if not self.rejected and not any(getattr(self, name) for name in self.CHANGES):
+            return text + " (nothing to change)"
+        return text
+
+    def as_dict(self) -> dict[str, object]:
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("rejected", "strict")}
+        data["rejected"] = [{"line": r.line, "reason": r.reason} for r in self.rejected]
+        return data
 
 
 def open_source(path: str) -> tuple[IO[bytes], str]:

@@ -10,7 +10,7 @@ anything is written; bad rows are reported and skipped (or nothing is written wi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from msp_cli import audit, scope
 from msp_cli.accounts import assign_accounts
 from msp_cli.actors import Actor
-from msp_cli.csvinput import BadRow, CsvReader, Row, open_source, split_list
+from msp_cli.csvinput import BadRow, CsvReader, ImportReport, Row, open_source, split_list
 from msp_cli.customers import create_customer, update_customer
 from msp_cli.errors import MspError
 from msp_cli.models import Account, Customer, CustomerPayer, Payer
@@ -41,26 +41,13 @@ class CustomerPlan:
 
 
 @dataclass
-class ImportReport:
-    file: str
+class CustomerImportReport(ImportReport):
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    rejected: list[BadRow] = field(default_factory=list)
-    dry_run: bool = False
-    strict: bool = False
-    written: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": [{"line": r.line, "reason": r.reason} for r in self.rejected],
-            "dry_run": self.dry_run,
-            "written": self.written,
-        }
+    OUTCOMES: ClassVar[tuple[str, ...]] = ("created", "updated", "unchanged")
+    CHANGES: ClassVar[tuple[str, ...]] = ("created", "updated")
 
 
 class _Planner:
@@ -173,10 +160,10 @@ def _apply(session: Session, actor: Actor, plan: CustomerPlan) -> str:
 
 def import_customers(
     session: Session, actor: Actor, path: str, *, strict: bool = False, dry_run: bool = False
-) -> ImportReport:
+) -> CustomerImportReport:
     actor.require_operator("import customers")
     stream, label = open_source(path)
-    report = ImportReport(file=label, dry_run=dry_run, strict=strict)
+    report = CustomerImportReport(file=label, dry_run=dry_run, strict=strict)
     plans: list[CustomerPlan] = []
     with stream:
         reader = CsvReader(stream, label, required=("code", "name"), optional=COLUMNS[2:])

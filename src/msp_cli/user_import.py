@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import ClassVar, NamedTuple
 
 from sqlalchemy.orm import Session
 
 from msp_cli import audit
 from msp_cli.actors import Actor
-from msp_cli.csvinput import BadRow, CsvReader, Row, open_source
+from msp_cli.csvinput import BadRow, CsvReader, ImportReport, Row, open_source
 from msp_cli.customers import require_customer
 from msp_cli.emails import EmailNormaliser
 from msp_cli.errors import InvalidInput
@@ -34,26 +34,13 @@ ProgressCallback = Callable[[int, "int | None"], None]
 
 
 @dataclass
-class UserImportReport:
-    file: str
-    customer: str
+class UserImportReport(ImportReport):
+    customer: str = ""
     invited: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    rejected: list[BadRow] = field(default_factory=list)
-    dry_run: bool = False
-    strict: bool = False
-    written: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "customer": self.customer,
-            "invited": self.invited,
-            "unchanged": self.unchanged,
-            "rejected": [{"line": r.line, "reason": r.reason} for r in self.rejected],
-            "dry_run": self.dry_run,
-            "written": self.written,
-        }
+    OUTCOMES: ClassVar[tuple[str, ...]] = ("invited", "unchanged")
+    CHANGES: ClassVar[tuple[str, ...]] = ("invited",)
 
 
 class _Candidate(NamedTuple):

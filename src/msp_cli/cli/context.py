@@ -89,6 +89,19 @@ class AppContext:
             raise typer.Exit(1)
 
 
+    def report_import(self, report: Any, fmt: Any) -> None:
+        """The end of every CSV import: each bad row as FILE:LINE: reason and the summary
+        on stderr, the JSON report on stdout when asked, exit 6 when rows were rejected."""
+        from msp_cli.cli.output import Format, write_json
+
+        for bad in report.rejected:
+            self.say(f"{report.file}:{bad.line}: {bad.reason}")
+        self.say(report.summary())
+        if fmt is Format.json:
+            write_json(sys.stdout, report.as_dict())
+        if report.rejected:
+            raise typer.Exit(6)
+
     def close(self) -> None:
         if self._database is not None:
             self._database.dispose()

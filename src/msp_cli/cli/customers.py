@@ -135,20 +135,4 @@ def import_(
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
         report = import_customers(session, actor, file, strict=strict, dry_run=dry_run)
-    for bad in report.rejected:
-        app_ctx.say(f"{report.file}:{bad.line}: {bad.reason}")
-    summary = (
-        f"{len(report.created)} created, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged, {len(report.rejected)} rejected"
-    )
-    if dry_run:
-        summary += " (dry run: nothing written)"
-    elif strict and report.rejected:
-        summary += " (--strict: nothing written)"
-    elif not report.created and not report.updated and not report.rejected:
-        summary += " (nothing to change)"
-    app_ctx.say(summary)
-    if fmt is Format.json:
-        write_json(sys.stdout, report.as_dict())
-    if report.rejected:
-        raise typer.Exit(6)
+    app_ctx.report_import(report, fmt)

@@ -8,7 +8,7 @@ import typer
 
 from msp_cli.cli import context
 from msp_cli.cli.options import DRY_RUN, FORMAT, STRICT, YES
-from msp_cli.cli.output import Column, Format, emit, emit_one, write_csv, write_json
+from msp_cli.cli.output import Column, Format, emit, emit_one, write_csv
 
 app = typer.Typer(help="Customer users: invite, import, export, roles, impersonation.", no_args_is_help=True)
 
@@ -57,20 +57,7 @@ def import_(
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor), progress_bar("importing users") as update:
         report = import_users(session, actor, code, file, strict=strict, dry_run=dry_run, progress=update)
-    for bad in report.rejected:
-        app_ctx.say(f"{report.file}:{bad.line}: {bad.reason}")
-    summary = f"{len(report.invited)} invited, {len(report.unchanged)} unchanged, {len(report.rejected)} rejected"
-    if dry_run:
-        summary += " (dry run: nothing written)"
-    elif strict and report.rejected:
-        summary += " (--strict: nothing written)"
-    elif not report.invited and not report.rejected:
-        summary += " (nothing to change)"
-    app_ctx.say(summary)
-    if fmt is Format.json:
-        write_json(sys.stdout, report.as_dict())
-    if report.rejected:
-        raise typer.Exit(6)
+    app_ctx.report_import(report, fmt)
 
 
 @app.command("export")
