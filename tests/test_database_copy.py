@@ -22,7 +22,7 @@ def snapshot(run, *global_args):
 def test_copy_to_an_empty_database(run, fresh_database):
     populate(run)
     before = snapshot(run)
-    target = fresh_database("target")
+    target = fresh_database("target", empty=True)
     result = run("db", "copy", "--to", target, "--format", "json")
     assert result.exit_code == 0, result
     tables = {t["table"]: t["rows"] for t in json.loads(result.stdout)}
@@ -41,7 +41,7 @@ def test_copy_to_an_empty_database(run, fresh_database):
 
 def test_copy_refuses_a_target_with_data(run, fresh_database):
     populate(run)
-    target = fresh_database("target")
+    target = fresh_database("target", empty=True)
     assert run("--db", target, "customers", "create", "OTHER", "--name", "O").exit_code == 0
     result = run("db", "copy", "--to", target)
     assert result.exit_code == 4 and "not empty" in result.stderr
@@ -53,7 +53,7 @@ def test_copy_from_a_sqlite_file(run, fresh_database, tmp_path, monkeypatch):
     monkeypatch.setenv("MSP_DB", str(tmp_path / "legacy.db"))
     populate(run)
     before = snapshot(run)
-    target = fresh_database("target")
+    target = fresh_database("target", empty=True)
     assert run("db", "copy", "--to", target).exit_code == 0
     after = snapshot(run, "--db", target)
     assert after["accounts"] == before["accounts"] and after["audit"][1:] == before["audit"]
