@@ -1,34 +1,29 @@
-"""Benchmark `msp costs import` against a bare DuckDB roll-up of the same FOCUS file.
+"""Cost import: `msp costs import` against a bare DuckDB roll-up of the same FOCUS file.
 
-    python -m benchmarks.costs_import [--rows 500000 1000000] [--repeat 3]
-
-For each size it generates a FOCUS 1.2 CSV in a temporary directory (the shared sample
-rows repeated with shifted linked account ids and charge days; never committed), then
-measures, each in its own process:
+For each size it generates a FOCUS 1.2 CSV in the benchmark's temporary directory (the
+shared sample rows repeated with shifted linked account ids and charge days; about 1 KB a
+row, so 515 MB at 500,000 rows; deleted afterwards), then measures, each in its own
+process and interleaved run by run:
 
   (a) bare DuckDB: read the file and roll it up by the same key with DECIMAL(38,18) sums;
   (b) `msp costs import FILE` end to end, into a fresh SQLite database.
 
-Wall time is the median of --repeat runs; peak RSS is the child's own maximum resident
-set size (its rusage, as `resource.getrusage(RUSAGE_CHILDREN)` reports it, read per
-child with os.wait4). Targets: (b) <= 1.3 x (a), peak RSS < 400 MB, time linear in rows.
+Targets: (b) <= 1.3 x (a) at 500,000 rows, peak RSS < 400 MB, time linear in rows
+(1,000,000 rows in the full run; 50,000 and 100,000 with --quick).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data" / "focus"
-SOURCES = [SHARED / f"focus_1_2_cost_and_usage_{p}.csv" for p in ("aws", "azure", "gcp")]
+from benchmarks.harness import (
+    SHARED_FOCUS, Measurement, checked, msp, msp_env, python, remove_database, run_once,
+)
+
+SOURCES = [SHARED_FOCUS / f"focus_1_2_cost_and_usage_{p}.csv" for p in ("aws", "azure", "gcp")]
 # Each shared linked account becomes 2, and each row lands on every day of the month in
 # turn: about 40,000 roll-up rows however many rows are generated, about 12 rows per
 # roll-up row at 500,000 rows (real exports have one row per resource and hour or day).
@@ -78,64 +73,69 @@ def generate(path: Path, rows: int) -> None:
     con.close()
 
 
-def measure(command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MB, and stdout of one child process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-    out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{command[:3]} failed ({proc.returncode}): {err.strip()[-500:]}")
-    return elapsed, usage.ru_maxrss // 1024, out
-
-
-def run_size(rows: int, repeat: int, work: Path) -> dict[str, object]:
+def run_size(rows: int, runs: int, work: Path) -> dict[str, float]:
     path = work / f"focus-{rows}.csv"
-    # Generated in a child: a child forked from a big parent would inherit its RSS figure.
-    subprocess.run([sys.executable, "-m", "benchmarks.costs_import", "--generate", str(path), str(rows)], check=True, cwd=ROOT)
-    bare, msp = [], []
+    # Generated in a child so that this process stays small.
+    argv = [sys.executable, "-m", "benchmarks.costs_import", "--generate", str(path), str(rows)]
+    checked(run_once(argv), argv)
+    env = msp_env(work, f"costs-{rows}")
+    bare, msp_runs = [], []
     groups = ""
-    for attempt in range(repeat):
-        seconds, rss, out = measure([sys.executable, "-c", BARE_DUCKDB, str(path)], dict(os.environ))
-        bare.append((seconds, rss))
-        groups = out.strip()
-        db = work / f"msp-{rows}-{attempt}.db"
-        env = {**os.environ, "MSP_DB": str(db), "MSP_CONFIG": str(work / "config.toml"), "MSP_ACTOR": "bench"}
-        env.pop("MSP_AS", None)
-        seconds, rss, _ = measure([sys.executable, "-m", "msp_cli", "costs", "import", str(path)], env)
-        msp.append((seconds, rss))
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(db) + suffix).unlink(missing_ok=True)
-    path.unlink()
-    bare_s = statistics.median(s for s, _ in bare)
-    msp_s = statistics.median(s for s, _ in msp)
+    try:
+        for attempt in range(runs + 1):  # the first round warms the page cache and is discarded
+            bare_argv = python(BARE_DUCKDB, str(path))
+            b = checked(run_once(bare_argv), bare_argv)
+            groups = b.stdout.strip()
+            remove_database(Path(env["MSP_DB"]))
+            msp_argv = msp("costs", "import", str(path))
+            m = checked(run_once(msp_argv, env), msp_argv)
+            if attempt:
+                bare.append(b)
+                msp_runs.append(m)
+    finally:
+        path.unlink(missing_ok=True)
+        remove_database(Path(env["MSP_DB"]))
     return {
         "rows": rows, "groups": int(groups),
-        "bare_s": bare_s, "bare_rss": max(r for _, r in bare),
-        "msp_s": msp_s, "msp_rss": max(r for _, r in msp), "ratio": msp_s / bare_s,
+        "bare_s": statistics.median(r.seconds for r in bare), "bare_rss": max(r.peak_rss_mb for r in bare),
+        "msp_s": statistics.median(r.seconds for r in msp_runs), "msp_rss": max(r.peak_rss_mb for r in msp_runs),
     }
 
 
+def run(workdir: Path, quick: bool = False) -> list[Measurement]:
+    sizes = [50_000, 100_000] if quick else [500_000, 1_000_000]
+    runs = 1 if quick else 3
+    results = [run_size(rows, runs, workdir) for rows in sizes]
+    out = []
+    for r in results:
+        ratio_ok = r["msp_s"] <= 1.3 * r["bare_s"]
+        rss_ok = r["msp_rss"] < 400
+        out.append(Measurement(
+            f"costs import: {r['rows']:,} rows ({r['groups']:,} roll-up rows)", r["msp_s"],
+            "<= 1.3x, RSS < 400 MB", ratio_ok and rss_ok, r["bare_s"],
+            f"baseline: bare DuckDB roll-up; RSS msp {r['msp_rss']:.0f} MB, bare {r['bare_rss']:.0f} MB",
+            {**r, "rows_per_s": r["rows"] / r["msp_s"]},
+        ))
+    grown = results[-1]["msp_s"] / results[0]["msp_s"]
+    bare_grown = results[-1]["bare_s"] / results[0]["bare_s"]
+    # Linear: no faster growth than the rows, or than the bare query's on this (noisy) machine.
+    limit = 1.1 * max(sizes[-1] / sizes[0], bare_grown)
+    out.append(Measurement(
+        f"costs import: {sizes[0]:,} -> {sizes[-1]:,} rows growth", results[-1]["msp_s"],
+        "linear", grown <= limit, results[0]["msp_s"],
+        f"{sizes[-1] / sizes[0]:.0f}x rows: msp x{grown:.2f}, bare DuckDB x{bare_grown:.2f}",
+        {"growth": grown, "bare_growth": bare_grown},
+    ))
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
+    # Only the data generator runs standalone (in its own process); benchmarks run
+    # through `python -m benchmarks --only costs_import`.
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[500_000, 1_000_000])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--generate", nargs=2, metavar=("PATH", "ROWS"), help=argparse.SUPPRESS)
+    parser.add_argument("--generate", nargs=2, metavar=("PATH", "ROWS"), required=True)
     args = parser.parse_args(argv)
-    if args.generate:
-        generate(Path(args.generate[0]), int(args.generate[1]))
-        return
-    print(f"# costs import benchmark: {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
-    print("| rows | roll-up rows | bare DuckDB s | bare RSS MB | msp import s | msp RSS MB | msp / bare | msp rows/s |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    with tempfile.TemporaryDirectory(prefix="msp-bench-") as tmp:
-        for rows in args.rows:
-            r = run_size(rows, args.repeat, Path(tmp))
-            print(f"| {rows:,} | {r['groups']:,} | {r['bare_s']:.2f} | {r['bare_rss']} | {r['msp_s']:.2f} | "
-                  f"{r['msp_rss']} | {r['ratio']:.2f} | {rows / r['msp_s']:,.0f} |", flush=True)
+    generate(Path(args.generate[0]), int(args.generate[1]))
 
 
 if __name__ == "__main__":

@@ -6,16 +6,17 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.harness import Measurement, median_seconds, msp, run_once
+from benchmarks.harness import Measurement, checked, median_run, msp, msp_env, run_once
+
+ACCOUNTS = 50_000
 
 
-def make_database(path: Path, accounts: int) -> None:
+def make_database(env: dict[str, str], accounts: int) -> None:
     """Create the schema through msp, then bulk-load payers and accounts directly."""
-    env = {"MSP_DB": str(path)}
-    result = run_once(msp("payers", "add", "P0", "--name", "Payer", "--provider", "aws"), env)
-    assert result.returncode == 0, result.stderr
+    argv = msp("payers", "add", "P0", "--name", "Payer", "--provider", "aws")
+    checked(run_once(argv, env), argv)
     now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
-    with sqlite3.connect(path) as conn:
+    with sqlite3.connect(env["MSP_DB"]) as conn:
         conn.executemany(
             "INSERT INTO account (id, name, payer_id, provider, first_seen) VALUES (?, ?, 'P0', 'aws', ?)",
             ((f"{100000000000 + i}", f"Account {i}", now) for i in range(accounts)),
@@ -23,9 +24,9 @@ def make_database(path: Path, accounts: int) -> None:
 
 
 def run(workdir: Path, quick: bool = False) -> list[Measurement]:
-    count = 50_000
-    path = workdir / "listing.db"
-    make_database(path, count)
-    env = {"MSP_DB": str(path), "MSP_CONFIG": str(workdir / "listing.toml")}
-    seconds = median_seconds(msp("accounts", "list", "--format", "json"), 3 if quick else 5, env)
-    return [Measurement(f"listing: accounts list --format json ({count:,} accounts)", seconds, "< 2 s", seconds < 2.0)]
+    env = msp_env(workdir, "listing")
+    make_database(env, ACCOUNTS)
+    seconds, rss, last = median_run(msp("accounts", "list", "--format", "json"), 3 if quick else 7, env)
+    assert last.stdout.count('"id"') == ACCOUNTS, "the listing did not return every account"
+    return [Measurement(f"listing: accounts list --format json ({ACCOUNTS:,} accounts)", seconds, "< 2 s",
+                        seconds < 2.0, note=f"peak RSS {rss:.0f} MB", details={"peak_rss_mb": rss})]

@@ -1,34 +1,28 @@
-"""Benchmark: `msp rebill --all --month M` over N customers x 10 accounts x 30 services.
-
-Usage: python benchmarks/rebill_all.py [--customers 250 500 1000] [--days 1]
+"""Rebill: `msp rebill --all --month M` over N customers x 10 accounts x 30 services.
 
 For each N it builds a fresh SQLite database (customers, linked accounts, one month of
-cost roll-up: one Usage row per account, service and day, plus one Tax row per account;
-a margin, a service discount and a fee per customer), then times the real command in a
-separate process (start-up included). Target: < 10 s at 1,000 customers, linear growth.
+cost roll-up: one Usage row per account and service, plus one Tax row per account that
+must stay out of the bills; a margin, a service discount and a fee per customer), then
+times the real command in a separate process (start-up included).
+Targets: < 10 s at 1,000 customers, and linear growth.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import subprocess
 import sys
-import tempfile
-import time
 from decimal import Decimal
 from pathlib import Path
+
+from benchmarks.harness import Measurement, checked, linear, median_run, msp, msp_env, remove_database, run_once
 
 ACCOUNTS = 10
 SERVICES = [f"Service {n:02d}" for n in range(30)]
 MONTH = "2024-10"
 
 
-def build(db_path: Path, customers: int, days: int) -> int:
+def build(db_path: Path, customers: int, days: int = 1) -> int:
     from msp_cli.db import Database
-    from msp_cli.models import (
-        Account, CostLoad, CostRollup, Customer, Payer, PricingRule, utcnow,
-    )
+    from msp_cli.models import Account, CostLoad, CostRollup, Customer, Payer, PricingRule, utcnow
 
     database = Database(str(db_path))
     database.ensure_schema()
@@ -67,39 +61,50 @@ def build(db_path: Path, customers: int, days: int) -> int:
                                       "billed_cost": cost, "effective_cost": cost, "list_cost": cost, "rows": 1})
                 batch.append({"payer_id": "P1", "month": MONTH, "account_id": account, "service": SERVICES[0],
                               "charge_category": "Tax", "currency": "USD", "day": f"{MONTH}-28",
-                              "billed_cost": Decimal("9.99"), "effective_cost": Decimal("9.99"), "list_cost": Decimal("9.99"), "rows": 1})
+                              "billed_cost": Decimal("9.99"), "effective_cost": Decimal("9.99"),
+                              "list_cost": Decimal("9.99"), "rows": 1})
             s.execute(table.insert(), batch)
             rows += len(batch)
     database.dispose()
     return rows
 
 
-def time_rebill(db_path: Path) -> tuple[float, str]:
-    env = {**os.environ, "MSP_DB": str(db_path), "MSP_CONFIG": str(db_path.with_suffix(".toml")), "MSP_ACTOR": "bench"}
-    env.pop("MSP_AS", None)
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "msp_cli", "rebill", "--all", "--month", MONTH, "--format", "json"],
-                          capture_output=True, text=True, env=env)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"rebill failed ({proc.returncode}): {proc.stderr}")
-    return elapsed, proc.stderr.strip().splitlines()[-1]
+def run(workdir: Path, quick: bool = False) -> list[Measurement]:
+    sizes = [50, 100, 200] if quick else [250, 500, 1000]
+    runs = 1 if quick else 3
+    seconds = []
+    out = []
+    template = workdir / "rebill-template.db"
+    for n in sizes:
+        remove_database(template)
+        # Built in a child: a child process reports at least its parent's peak RSS.
+        argv = [sys.executable, "-m", "benchmarks.rebill_all", "--build", str(template), str(n)]
+        rollup_rows = int(checked(run_once(argv), argv).stdout)
+        env = msp_env(workdir, f"rebill-{n}")
+        db = Path(env["MSP_DB"])
 
+        def fresh_copy() -> None:
+            # Every run rebills a database nobody has rebilled yet (no cooldown, no versions).
+            remove_database(db)
+            db.write_bytes(template.read_bytes())
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, nargs="+", default=[250, 500, 1000])
-    parser.add_argument("--days", type=int, default=1, help="Usage rows per account and service (days of the month)")
-    args = parser.parse_args()
-    print(f"{'customers':>9} {'roll-up rows':>12} {'bill lines':>10} {'seconds':>8} {'ms/customer':>11}")
-    for n in args.customers:
-        with tempfile.TemporaryDirectory() as tmp:
-            db = Path(tmp) / "bench.db"
-            rows = build(db, n, args.days)
-            elapsed, summary = time_rebill(db)
-            lines = n * (ACCOUNTS * len(SERVICES) + 1)
-            print(f"{n:>9} {rows:>12,} {lines:>10,} {elapsed:>8.2f} {elapsed / n * 1000:>11.2f}   ({summary})", flush=True)
+        s, rss, last = median_run(msp("rebill", "--all", "--month", MONTH, "--format", "json"), runs, env,
+                                  warmup=0, before_each=fresh_copy)
+        assert f"{n} rebilled, 0 skipped (cooldown), 0 failed" in last.stderr, last.stderr
+        seconds.append(s)
+        lines = n * (ACCOUNTS * len(SERVICES) + 1)
+        out.append(Measurement(f"rebill --all: {n:,} customers x {ACCOUNTS} accounts x {len(SERVICES)} services",
+                               s, "< 10 s" if n == sizes[-1] else "-", s < 10.0,
+                               note=f"{s / n * 1000:.1f} ms/customer, {lines:,} bill lines, peak RSS {rss:.0f} MB",
+                               details={"customers": n, "rollup_rows": rollup_rows, "bill_lines": lines,
+                                        "peak_rss_mb": rss}))
+    ok, how = linear(sizes, seconds)
+    out.append(Measurement(f"rebill --all: growth {sizes[0]:,} -> {sizes[-1]:,} customers", seconds[-1],
+                           "linear", ok, seconds[0], how))
+    return out
 
 
 if __name__ == "__main__":
-    main()
+    # python -m benchmarks.rebill_all --build PATH CUSTOMERS: the data only, for run().
+    assert sys.argv[1] == "--build", "run benchmarks with: python -m benchmarks --only rebill_all"
+    print(build(Path(sys.argv[2]), int(sys.argv[3])))

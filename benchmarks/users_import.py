@@ -1,25 +1,21 @@
-"""Benchmark: `msp users import` end to end, through the `msp` command line.
+"""Users import: `msp users import CODE FILE` end to end, as a separate process.
 
-Generates N users (default 20,000) in a CSV file, creates a fresh database with one
-customer, and times `msp users import` as a separate process (start-up, reading,
-validation, database look-ups and the insert included). Target: >= 15,000 rows/s.
-With --rows 100000 it also reports the peak resident memory of the import (Linux).
+Generates N users in a CSV file, creates a fresh database with one customer per run, and
+times the import (start-up, reading, validation, database look-ups and the insert
+included). Targets: 20,000 rows at >= 15,000 rows/s; 100,000 rows with flat memory
+(peak RSS at most 1.25 x that of the 20,000-row import).
 
-    python benchmarks/users_import.py [--rows 20000] [--runs 3]
+    python -m benchmarks --only users_import [--quick]
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import resource
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
 
+from benchmarks.harness import Measurement, checked, median_run, msp, msp_env, remove_database, run_once
+
 TARGET_ROWS_PER_S = 15_000
+FLAT_MEMORY = 1.25
 
 
 def generate(path: Path, rows: int) -> None:
@@ -31,50 +27,35 @@ def generate(path: Path, rows: int) -> None:
             out.write(f"user.{i}@{domains[i % len(domains)]},\"User {i}, Team {i % 17}\",{role}\n")
 
 
-def msp(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "msp_cli", *args], env=env, capture_output=True, text=True)
+def import_file(workdir: Path, rows: int, runs: int) -> tuple[float, float]:
+    """Median seconds and peak RSS (MB) of importing `rows` users into a fresh database."""
+    csv_path = workdir / f"users-{rows}.csv"
+    generate(csv_path, rows)
+    env = msp_env(workdir, f"users-{rows}")
+
+    def fresh_database() -> None:
+        remove_database(Path(env["MSP_DB"]))
+        argv = msp("customers", "create", "BENCH", "--name", "Benchmark customer")
+        checked(run_once(argv, env), argv)
+
+    seconds, rss, last = median_run(msp("users", "import", "BENCH", str(csv_path)), runs, env,
+                                    warmup=1, before_each=fresh_database)
+    assert last.stderr.strip() == f"{rows} invited, 0 unchanged, 0 rejected", last.stderr
+    return seconds, rss
 
 
-def run_once(workdir: Path, csv_path: Path, rows: int) -> tuple[float, int]:
-    """Seconds for one import into a fresh database, and the child's peak RSS in KiB."""
-    db = workdir / "bench.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(db) + suffix).unlink(missing_ok=True)
-    env = {**os.environ, "MSP_DB": str(db), "MSP_CONFIG": str(workdir / "config.toml"), "MSP_ACTOR": "bench"}
-    env.pop("MSP_AS", None)
-    created = msp("customers", "create", "BENCH", "--name", "Benchmark customer", env=env)
-    assert created.returncode == 0, created.stderr
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    result = msp("users", "import", "BENCH", str(csv_path), env=env)
-    elapsed = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    assert result.returncode == 0, result.stderr
-    assert result.stderr.strip() == f"{rows} invited, 0 unchanged, 0 rejected", result.stderr
-    return elapsed, max(peak, before)
+def run(workdir: Path, quick: bool = False) -> list[Measurement]:
+    small, large = (20_000, 40_000) if quick else (20_000, 100_000)
+    small_s, small_rss = import_file(workdir, small, 3 if quick else 5)
+    large_s, large_rss = import_file(workdir, large, 1 if quick else 3)
+    rate = small / small_s
+    return [
+        Measurement(f"users import: {small:,} rows", small_s, f">= {TARGET_ROWS_PER_S:,} rows/s",
+                    rate >= TARGET_ROWS_PER_S, note=f"{rate:,.0f} rows/s, peak RSS {small_rss:.0f} MB",
+                    details={"rows": small, "rows_per_s": rate, "peak_rss_mb": small_rss}),
+        Measurement(f"users import: {large:,} rows (memory)", large_s, f"RSS <= {FLAT_MEMORY}x {small // 1000}k",
+                    large_rss <= FLAT_MEMORY * small_rss,
+                    note=f"{large / large_s:,.0f} rows/s, peak RSS {large_rss:.0f} MB vs {small_rss:.0f} MB",
+                    details={"rows": large, "rows_per_s": large / large_s, "peak_rss_mb": large_rss}),
+    ]
 
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=20_000)
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        csv_path = workdir / "users.csv"
-        generate(csv_path, args.rows)
-        times, peak = [], 0
-        for _ in range(args.runs):
-            elapsed, rss = run_once(workdir, csv_path, args.rows)
-            times.append(elapsed)
-            peak = max(peak, rss)
-    best = min(times)
-    rate = args.rows / best
-    print(f"users import: {args.rows} rows, best of {args.runs}: {best:.2f} s = {rate:,.0f} rows/s "
-          f"(runs: {', '.join(f'{t:.2f}' for t in times)}; target >= {TARGET_ROWS_PER_S:,} rows/s)")
-    print(f"peak RSS of the import process: {peak / 1024:.0f} MiB")
-    return 0 if rate >= TARGET_ROWS_PER_S else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

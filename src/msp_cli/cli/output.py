@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import operator
 import os
 import sys
 from collections.abc import Sequence
@@ -43,7 +44,9 @@ class Column:
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_FIELDS: dict[type, tuple[tuple[str, ...], Any]] = {}
+# One encoder for every row of a listing (json.dumps with options builds one per call).
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def plain(value: Any) -> Any:
@@ -60,11 +63,15 @@ def plain(value: Any) -> Any:
         return {k: plain(v) for k, v in value.items()}
     if kind is list or kind is tuple:
         return [plain(v) for v in value]
-    names = _FIELDS.get(kind)
-    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
-        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
-    if names is not None:
-        return {name: plain(getattr(value, name)) for name in names}
+    fields = _FIELDS.get(kind)
+    if fields is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = tuple(f.name for f in dataclasses.fields(value))
+        fields = _FIELDS[kind] = (names, operator.attrgetter(*names) if len(names) > 1 else None)
+    if fields is not None:
+        names, getter = fields
+        if getter is None:
+            return {name: plain(getattr(value, name)) for name in names}
+        return {name: v if type(v) in _SCALARS else plain(v) for name, v in zip(names, getter(value))}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Decimal):
@@ -75,7 +82,9 @@ def plain(value: Any) -> Any:
 
 
 def iso_time(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value.utcoffset() == _ZERO else value.isoformat(timespec="seconds")
+    # isoformat is C and about 3x faster than strftime; a UTC time ends in "+00:00".
+    text = value.isoformat(timespec="seconds")
+    return text[:-6] + "Z" if value.utcoffset() == _ZERO else text
 
 
 def cents(value: Decimal) -> str:
@@ -141,7 +150,8 @@ def write_json(stream: IO[str], data: Any) -> None:
         if not data:
             text = "[]"
         else:
-            text = "[\n" + ",\n".join("  " + json.dumps(item, ensure_ascii=False) for item in data) + "\n]"
+            encode = _ROW_ENCODER.encode
+            text = "[\n  " + ",\n  ".join(map(encode, data)) + "\n]"
     else:
         text = json.dumps(data, indent=2, ensure_ascii=False)
     stream.write(text + "\n")
