@@ -24,7 +24,7 @@ def command_tree():
     def walk(cmd, path):
         yield path, cmd
         for name in getattr(cmd, "list_commands", lambda ctx: [])(None):
-            yield from walk(cmd.commands[name], [*path, name])
+            yield from walk(cmd.get_command(None, name), [*path, name])
 
     yield from walk(root, ["msp"])
 

@@ -68,12 +68,11 @@ OUTSIDE_SCOPE = ["BETA", "Beta Industries", "B1", "B2", "Dev box", "Test [lab]",
 
 def leaf_commands() -> Iterator[tuple[list[str], Any]]:
     def walk(command: Any, path: list[str]) -> Iterator[tuple[list[str], Any]]:
-        subcommands = getattr(command, "commands", None)
-        if subcommands is None:
+        if not hasattr(command, "list_commands"):
             yield path, command
             return
-        for name in sorted(subcommands):
-            yield from walk(subcommands[name], [*path, name])
+        for name in sorted(command.list_commands(None)):
+            yield from walk(command.get_command(None, name), [*path, name])
 
     yield from walk(get_command(app), [])
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import FORMAT, YES
 from msp_cli.cli.output import Column, Format, emit, emit_one
 
-app = typer.Typer(help="Linked accounts (AWS accounts, Azure subscriptions, GCP projects).", no_args_is_help=True)
+app = group_app("accounts")
 
 COLUMNS = [
     Column("id"), Column("name"), Column("payer_id", "payer"), Column("provider"),

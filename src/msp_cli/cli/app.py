@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from msp_cli import __version__
-from msp_cli.cli import accounts, audit, config, costs, customers, db, payers, pricing, rebill, users
+from msp_cli.cli.registry import GROUPS
 from msp_cli.cli.context import AppContext
 from msp_cli.errors import (
     Conflict,
@@ -53,7 +53,33 @@ def _print_error(message: str, hint: str | None = None) -> None:
 
 
 class MspGroup(TyperGroup):
-    """Runs the command and turns every failure into one line on stderr and an exit code."""
+    """Loads a command group only when it runs, and turns every failure into one line on
+    stderr and an exit code."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._groups: dict[str, Any] = {}
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(GROUPS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in GROUPS:
+            return None
+        if cmd_name not in self._groups:
+            from typer.main import get_command
+
+            # __import__ (not importlib) so `python -X importtime` reports the group too.
+            module = __import__(GROUPS[cmd_name].module, fromlist=["app"])
+            group = get_command(module.app)
+            group.name = cmd_name
+            self._groups[cmd_name] = group
+        return self._groups[cmd_name]
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        # The registry's one-line help, so `msp --help` imports no group.
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, group.help) for name, group in GROUPS.items()])
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
@@ -119,16 +145,6 @@ def root(
     ctx.call_on_close(ctx.obj.close)
 
 
-app.add_typer(customers.app, name="customers")
-app.add_typer(accounts.app, name="accounts")
-app.add_typer(payers.app, name="payers")
-app.add_typer(users.app, name="users")
-app.add_typer(costs.app, name="costs")
-app.add_typer(pricing.app, name="pricing")
-app.add_typer(rebill.app, name="rebill")
-app.add_typer(audit.app, name="audit")
-app.add_typer(config.app, name="config")
-app.add_typer(db.app, name="db")
 
 
 def main() -> None:

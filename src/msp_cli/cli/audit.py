@@ -7,10 +7,11 @@ import sys
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import FORMAT
 from msp_cli.cli.output import Column, Format, emit, write_json
 
-app = typer.Typer(help="The audit log: who changed what, hash-chained.", no_args_is_help=True)
+app = group_app("audit")
 
 COLUMNS = [
     Column("id", justify="right"), Column("at"), Column("actor"), Column("as_user", "as user"),

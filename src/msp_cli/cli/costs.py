@@ -11,10 +11,11 @@ from typing import Any
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import FORMAT
 from msp_cli.cli.output import Column, Format, cents, emit
 
-app = typer.Typer(help="Cost data: import FOCUS exports, list loaded months, summarise spend.", no_args_is_help=True)
+app = group_app("costs")
 
 UNASSIGNED = "(unassigned)"
 AMOUNT_COLUMNS = [

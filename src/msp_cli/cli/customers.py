@@ -7,10 +7,11 @@ import sys
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import DRY_RUN, FORMAT, STRICT, YES
 from msp_cli.cli.output import Column, Format, emit, print_record, print_table, write_csv, write_json
 
-app = typer.Typer(help="Customers and their scope (linked accounts, dedicated payers).", no_args_is_help=True)
+app = group_app("customers")
 
 LIST_COLUMNS = [
     Column("code"), Column("name"), Column("dedicated"), Column("payer_ids", "payers"),

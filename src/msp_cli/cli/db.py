@@ -5,10 +5,11 @@ from __future__ import annotations
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import FORMAT
 from msp_cli.cli.output import Column, Format, emit
 
-app = typer.Typer(help="The database as a whole: copy it to PostgreSQL or a backup file.", no_args_is_help=True)
+app = group_app("db")
 
 
 @app.command("copy")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import FORMAT
 from msp_cli.cli.output import Column, Format, emit, emit_one
 
-app = typer.Typer(help="Payer accounts (AWS management, Azure billing, GCP billing accounts).", no_args_is_help=True)
+app = group_app("payers")
 
 COLUMNS = [
     Column("id"), Column("name"), Column("provider"), Column("customer", "dedicated to"),

@@ -12,14 +12,11 @@ from typing import Any
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import FORMAT
 from msp_cli.cli.output import Column, Format, emit, emit_one, print_record, print_table, write_csv, write_json
 
-app = typer.Typer(
-    help="Rebill customers for a month and read the bills: msp rebill (--customer CODE... | --all) --month YYYY-MM.",
-    invoke_without_command=True,
-    no_args_is_help=True,
-)
+app = group_app("rebill", invoke_without_command=True)
 
 MONTH = typer.Option(..., "--month", metavar="YYYY-MM", help="The billing month.")
 OUTCOME_COLUMNS = [

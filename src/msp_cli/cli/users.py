@@ -7,10 +7,11 @@ import sys
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import DRY_RUN, FORMAT, STRICT, YES
 from msp_cli.cli.output import Column, Format, emit, emit_one, write_csv
 
-app = typer.Typer(help="Customer users: invite, import, export, roles, impersonation.", no_args_is_help=True)
+app = group_app("users")
 
 COLUMNS = [
     Column("email"), Column("name"), Column("role"), Column("status"), Column("customer"),
