@@ -14,6 +14,8 @@ import time
 from collections import Counter
 from decimal import Decimal
 
+import pytest
+
 from conftest import SHARED_FOCUS, query_database
 from focusdata import file_sums
 
@@ -45,6 +47,7 @@ def _users_file(tmp_path, code: str):
     return users_csv(tmp_path / f"{code}.csv", emails), emails
 
 
+@pytest.mark.slow
 def test_eight_processes_mixing_rebill_users_and_costs(run, database_url, tmp_path):
     assert run("customers", "list").exit_code == 0  # the schema
     codes = populate_billable(database_url, CUSTOMERS, month=MONTH)

@@ -25,10 +25,10 @@ from reliability.workloads import (
     kill_after,
     populate_billable,
     rebill_versions,
+    repeated_focus_file,
     run_to_end,
     runs_add_up,
     users_csv,
-    repeated_focus_file,
 )
 
 COPIES = 120  # the AWS sample 120 times over: 120,000 FOCUS rows
@@ -60,6 +60,7 @@ def loads(db) -> dict[tuple[str, str], int]:
     return {(payer, month): rows for payer, month, rows in query_database(db, "SELECT payer_id, month, rows FROM cost_load")}
 
 
+@pytest.mark.slow
 def test_costs_import_killed_leaves_old_or_new_costs(run, database_url, tmp_path, chance):
     assert run("costs", "import", str(AWS_SAMPLE)).exit_code == 0
     old = (cost_totals(database_url), loads(database_url))
@@ -86,6 +87,7 @@ def test_costs_import_killed_leaves_old_or_new_costs(run, database_url, tmp_path
     assert run("costs", "import", str(AWS_SAMPLE)).exit_code == 0  # and it still works afterwards
 
 
+@pytest.mark.slow
 def test_users_import_killed_adds_all_or_none(run, database_url, tmp_path, chance):
     assert run("customers", "create", "ACME", "--name", "Acme").exit_code == 0
     files = [users_csv(tmp_path / f"users-{i}.csv", (f"u{n}@f{i}.example" for n in range(USERS))) for i in range(4)]
@@ -110,6 +112,7 @@ def test_users_import_killed_adds_all_or_none(run, database_url, tmp_path, chanc
     assert killed, "every import finished before its kill: the input is too small"
 
 
+@pytest.mark.slow
 def test_rebill_all_killed_stores_every_bill_or_none(run, database_url, chance):
     assert run("customers", "list").exit_code == 0  # the schema
     codes = populate_billable(database_url, CUSTOMERS, month=MONTH)
