@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -22,7 +23,11 @@ from sqlalchemy.orm import Session
 from msp_cli.errors import DatabaseError, InvalidInput
 from msp_cli.money import MONEY
 
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_MS = 30_000  # one wait of SQLite's busy handler
+# How long a writing command waits for another to finish on SQLite, in all: as on
+# PostgreSQL (where writers queue on a row lock), a long import delays a cron rebill,
+# it does not fail it.
+LOCK_WAIT_SECONDS = 600
 
 
 def mask_url(url: str) -> str:
@@ -108,9 +113,21 @@ def _configure_sqlite(engine: Engine) -> None:
         # A deferred transaction that later writes can fail at once with "database is
         # locked"; a writing command takes the write lock up front and waits for it.
         if conn.get_execution_options().get("msp_write", True):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin_immediate(conn)
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+def _begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
+    """Take SQLite's write lock, waiting past one busy timeout while another command writes."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc.orig) or time.monotonic() >= deadline:
+                raise
 
 
 def _require_driver(url: str) -> None:
@@ -155,6 +172,12 @@ class Database:
         try:
             yield
         except OperationalError as exc:
+            if self.is_sqlite and "locked" in str(exc.orig):
+                raise DatabaseError(
+                    f"database {mask_url(self.url).removeprefix('sqlite:///')} is busy: another msp command "
+                    f"has been writing to it for over {LOCK_WAIT_SECONDS // 60} minutes",
+                    hint="try again when it has finished",
+                )
             raise DatabaseError(f"cannot use database {mask_url(self.url)}: {_reason(exc)}")
         except SADatabaseError as exc:
             if self.is_sqlite and "file is not a database" in str(exc.orig):
