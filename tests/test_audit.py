@@ -13,7 +13,8 @@ def test_every_change_is_audited_and_chain_verifies(seeded):
                      "account.assign", "customer.update", "customer.delete"]:
         assert expected in actions
     record = json.loads(run("audit", "list", "--format", "json").stdout)[0]
-    assert set(record) == {"id", "at", "actor", "as_user", "action", "target", "details"}
+    assert set(record) == {"id", "at", "actor", "as_user", "action", "target", "details", "hash"}
+    assert len(record["hash"]) == 64
     assert record["actor"] == "tester"
     result = run("audit", "verify")
     assert result.exit_code == 0 and "intact" in result.stderr

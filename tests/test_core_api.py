@@ -41,6 +41,9 @@ def test_customer_users_see_only_their_customer(database_url):
     with database.transaction(write=False) as session:
         assert [c.code for c in customers.list_customers(session, user)] == ["ACME"]
         assert [a.id for a in accounts.list_accounts(session, user)] == ["A1"]
+        # Payers are the reseller's view: no payer ids for customer users.
+        assert [a.payer_id for a in accounts.list_accounts(session, user)] == [None]
+        assert [a.payer_id for a in accounts.list_accounts(session, me)] == ["P1", "P1"]
         assert accounts.list_accounts(session, user, unassigned=True) == []
         with pytest.raises(PermissionDenied):
             customers.show_customer(session, user, "BETA")

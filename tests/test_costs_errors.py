@@ -103,3 +103,9 @@ def test_malformed_csv_is_one_line(run, sql, loaded, tmp_path):
     assert result.stderr.startswith(f"error: {path}: ")
     assert len(result.stderr.strip().splitlines()) == 1
     assert snapshot(sql) == loaded
+
+
+def test_latin1_file_names_the_line(run, sql, loaded, tmp_path):
+    path = write_focus(tmp_path / "latin1.csv", [{}, {}, {"SubAccountName": "Société"}])
+    path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1"))
+    check_refused(run, sql, loaded, path, message=f"{path}:4: not UTF-8 text (export the file as UTF-8)")

@@ -32,7 +32,13 @@ def test_issue_freezes_the_current_version(billing, db_path):
     assert "12,262.58 USD" in table and "120.00 USD (ACME-202610-1, version 1)" in table
 
     with freeze_time("2026-11-27T08:00:00Z"):
-        second = as_json(run("rebill", "issue", "--customer", "ACME", "--month", MONTH, "--format", "json"))
+        # A month already invoiced needs a deliberate --reissue: re-running a script never
+        # issues a second invoice by accident.
+        refused = run("rebill", "issue", "--customer", "ACME", "--month", MONTH)
+        assert refused.exit_code == 4
+        assert "ACME 2026-10 is already invoiced as ACME-202610-1 (version 1)" in refused.stderr
+        assert "--reissue" in refused.stderr
+        second = as_json(run("rebill", "issue", "--customer", "ACME", "--month", MONTH, "--reissue", "--format", "json"))
     assert second["number"] == "ACME-202610-2" and second["version"] == 2
     history = as_json(run("rebill", "history", "--customer", "ACME", "--format", "json"))
     assert [(h["version"], h["invoice"]) for h in history] == [(2, "ACME-202610-2"), (1, "ACME-202610-1")]

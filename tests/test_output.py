@@ -64,3 +64,38 @@ def test_unknown_option_is_one_error_line_and_a_hint(run):
         "error: No such option: --bogus",
         "hint: run 'msp customers list --help' for usage",
     ]
+
+
+def test_nested_records_in_csv_are_json(seeded):
+    import json as _json
+
+    seeded("customers", "create", "ACME", "--name", "A", "--account", "A1")
+    rows = list(csv.DictReader(io.StringIO(seeded("customers", "show", "ACME", "--format", "csv").stdout)))
+    accounts = _json.loads(rows[0]["accounts"])
+    assert [a["id"] for a in accounts] == ["A1"]
+
+
+def test_a_closed_pipe_stops_quietly(msp_process, tmp_path):
+    import subprocess
+    import sys
+
+    for i in range(3):
+        assert msp_process("customers", "create", f"C{i}", "--name", "x" * 150).exit_code == 0
+    proc = subprocess.run(
+        f"{sys.executable} -m msp_cli customers list --format json | head -c 10", shell=True,
+        capture_output=True, text=True, executable="/bin/bash",
+    )
+    assert proc.stderr == ""  # no "Exception ignored ... BrokenPipeError", no internal error
+
+
+def test_no_color_means_no_escape_codes_even_on_a_terminal(monkeypatch):
+    from msp_cli.cli.output import Column, print_table
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    out = Terminal()
+    print_table([{"code": "ACME"}], [Column("code")], out)
+    assert "ACME" in out.getvalue() and "\x1b[" not in out.getvalue()

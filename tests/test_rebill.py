@@ -206,3 +206,12 @@ def test_piped_all_shows_no_progress_bar(billing):
     assert result.exit_code == 0
     assert result.stderr == "2026-10: 3 rebilled, 0 skipped (cooldown), 0 failed\n"
     assert "ACME" in result.stdout and "rebilled" in result.stdout
+
+
+def test_trigger_usage_errors_say_what_is_missing(billing):
+    nobody = billing("rebill", "--month", MONTH)
+    assert nobody.exit_code == 2 and "say whom to rebill" in nobody.stderr
+    both = billing("rebill", "--all", "--customer", "ACME", "--month", MONTH)
+    assert both.exit_code == 2 and "not both" in both.stderr
+    no_month = billing("rebill", "--all")
+    assert no_month.exit_code == 2 and "--month" in no_month.stderr

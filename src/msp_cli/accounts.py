@@ -8,7 +8,7 @@ from datetime import datetime
 from itertools import starmap
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
 from msp_cli import audit, scope
@@ -24,23 +24,21 @@ from msp_cli.payers import require_payer
 class AccountView:
     id: str
     name: str
-    payer_id: str
+    payer_id: str | None  # None for customer users: payers are the reseller's view
     provider: str
     customer: str | None
     assigned_by: str | None
     first_seen: datetime
 
 
-def _view(row: object) -> AccountView:
-    return AccountView(
-        row.id, row.name, row.payer_id, row.provider, row.customer, row.assigned_by, row.first_seen  # type: ignore[attr-defined]
-    )
-
-
-def _view_columns() -> list[Any]:
-    """The table's columns in AccountView's field order, so a row unpacks into a view."""
+def _view_columns(actor: Actor) -> list[Any]:
+    """The table's columns in AccountView's field order, so a row unpacks into a view;
+    customer users get no payer id."""
     a = Account.__table__
-    return [a.c[name] for name in AccountView.__dataclass_fields__]
+    return [
+        null().label(name) if name == "payer_id" and not actor.is_operator else a.c[name]
+        for name in AccountView.__dataclass_fields__
+    ]
 
 
 def add_account(session: Session, actor: Actor, account_id: str, payer_id: str, name: str) -> tuple[AccountView, dict[str, list[str]]]:
@@ -63,12 +61,13 @@ def add_account(session: Session, actor: Actor, account_id: str, payer_id: str, 
 
 
 def get_account(session: Session, actor: Actor, account_id: str) -> AccountView:
-    row = session.execute(select(Account.__table__).where(Account.__table__.c.id == account_id)).first()
+    a = Account.__table__
+    row = session.execute(select(*_view_columns(actor)).where(a.c.id == account_id)).first()
     if row is None or not actor.can_see_customer(row.customer):
         if not actor.is_operator:
             raise PermissionDenied(f"{actor.as_user} may not see account '{account_id}'")
         raise NotFound(f"account '{account_id}' not found")
-    return _view(row)
+    return AccountView(*row)
 
 
 def require_accounts(session: Session, account_ids: Sequence[str]) -> dict[str, Account]:
@@ -95,7 +94,7 @@ def list_accounts(
     payer_id: str | None = None,
 ) -> list[AccountView]:
     a = Account.__table__
-    query = select(*_view_columns()).order_by(a.c.id)
+    query = select(*_view_columns(actor)).order_by(a.c.id)
     if not actor.is_operator:
         if unassigned:
             return []  # unassigned accounts belong to no customer, so to no customer user

@@ -68,6 +68,7 @@ class AuditEntry:
     action: str
     target: str
     details: dict[str, Any]
+    hash: str
 
 
 def list_records(
@@ -89,7 +90,7 @@ def list_records(
     if limit:
         query = query.limit(limit)
     return [
-        AuditEntry(r.id, r.at, r.actor, r.as_user, r.action, r.target, json.loads(r.details))
+        AuditEntry(r.id, r.at, r.actor, r.as_user, r.action, r.target, json.loads(r.details), r.hash)
         for r in session.execute(query)
     ]
 

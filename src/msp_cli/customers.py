@@ -73,6 +73,9 @@ def _views(session: Session, actor: Actor, code: str | None = None) -> list[Cust
     excludes: dict[str, list[str]] = {}
     for r in session.execute(select(CustomerExclude.__table__).order_by(CustomerExclude.__table__.c.pattern)):
         excludes.setdefault(r.customer, []).append(r.pattern)
+    if not actor.is_operator:
+        # Payer accounts and exclusion patterns are the reseller's own set-up.
+        payers, excludes = {}, {}
     return [
         CustomerView(
             r.code, r.name, bool(payers.get(r.code)), payers.get(r.code, []), excludes.get(r.code, []),

@@ -47,6 +47,11 @@ def _prepare_sqlite_file(path: Path, *, create_parent: bool) -> None:
     if path.exists():
         if path.is_dir():
             raise InvalidInput(f"database path {path} is a directory")
+        if path.stat().st_size == 0:  # an empty file msp is about to fill: private too
+            try:
+                path.chmod(0o600)
+            except OSError:
+                pass
         return
     parent = path.parent
     if not parent.is_dir():

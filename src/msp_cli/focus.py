@@ -15,6 +15,7 @@ through their shortest text form, so 0.1 stays 0.1).
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -169,7 +170,7 @@ class CostBatch:
             if bad and bad[0]:
                 self._raise_first_bad_value(label, reader, columns)
         except duckdb.Error as exc:
-            raise InvalidInput(f"{label}: cannot read {_FORMAT_NAMES[fmt]}: {_first_line(exc)}")
+            raise InvalidInput(_read_error(label, fmt, exc))
         finally:
             hasher.join()
         read.sha256 = hasher.result()
@@ -358,6 +359,16 @@ class _Sha256Thread(threading.Thread):
         if self.error is not None:
             raise InvalidInput(f"{self.path}: cannot read: {self.error.strerror}")
         return self.digest
+
+
+def _read_error(label: str, fmt: str, exc: Exception) -> str:
+    """DuckDB's multi-line reader errors as one line; encoding errors in users' words."""
+    text = str(exc)
+    if "not utf-8 encoded" in text.lower() or "invalid unicode" in text.lower():
+        line = re.search(r"Line: (\d+)", text)
+        where = f"{label}:{line.group(1)}" if line else label
+        return f"{where}: not UTF-8 text (export the file as UTF-8)"
+    return f"{label}: cannot read {_FORMAT_NAMES[fmt]}: {_first_line(exc)}"
 
 
 def _first_line(exc: Exception) -> str:

@@ -78,8 +78,10 @@ def invoiced_warnings(invoice: InvoiceView, new_totals: dict[str, Decimal]) -> l
     return messages
 
 
-def issue_invoice(session: Session, actor: Actor, code: str, month: str) -> InvoiceView:
-    """Freeze the current version of a customer's bill for the month as its invoice."""
+def issue_invoice(session: Session, actor: Actor, code: str, month: str, *, reissue: bool = False) -> InvoiceView:
+    """Freeze the current version of a customer's bill for the month as its invoice. A
+    month already invoiced (from an earlier version) is refused unless `reissue`: a second
+    invoice is a deliberate act, never a side effect of re-running a script."""
     actor.require_operator("issue invoices")
     month = parse_month(month)
     customer = require_customer(session, actor, code)
@@ -95,6 +97,16 @@ def issue_invoice(session: Session, actor: Actor, code: str, month: str) -> Invo
     issued = session.scalar(select(i.c.number).where(i.c.run_id == run.id))
     if issued is not None:
         raise Conflict(f"{customer.code} {month} version {run.version} is already invoiced as {issued}")
+    previous = session.execute(
+        select(i.c.number, i.c.version).where(i.c.customer == customer.code, i.c.month == month)
+        .order_by(i.c.sequence.desc()).limit(1)
+    ).first()
+    if previous is not None and not reissue:
+        raise Conflict(
+            f"{customer.code} {month} is already invoiced as {previous.number} (version {previous.version}); "
+            f"the current bill is version {run.version}",
+            hint="add --reissue to issue a further invoice for the month",
+        )
     sequence = (session.scalar(select(func.max(i.c.sequence)).where(i.c.customer == customer.code, i.c.month == month)) or 0) + 1
     view = InvoiceView(
         f"{customer.code}-{compact(month)}-{sequence}", customer.code, month, run.version, utcnow(), actor.name,

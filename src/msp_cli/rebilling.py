@@ -82,8 +82,12 @@ def resolve_trigger(
 ) -> tuple[str, list[tuple[str, str]]]:
     """Check everything that refuses a trigger whole; return the month and (code, basis)."""
     actor.require_operator("trigger rebills")
-    if all_customers == bool(customers):
+    if all_customers and customers:
         raise InvalidInput("give --customer CODE (repeatable) or --all, not both")
+    if not all_customers and not customers:
+        raise InvalidInput("say whom to rebill: --customer CODE (repeatable) or --all")
+    if not month:
+        raise InvalidInput("missing option --month YYYY-MM")
     month = parse_month(month)
     c = Customer.__table__
     if all_customers:
@@ -264,7 +268,7 @@ def diff_lines(old: Sequence[Line], new: Sequence[Line]) -> tuple[list[LineChang
         if key not in after:
             changes.append(LineChange("removed", line.linked_account, line.service, line.currency, line.price, None))
     totals = []
-    zero = Decimal(0)
+    zero = Decimal("0.00")  # prices are cents, totals read as cents even when empty
     for currency in sorted({l.currency for l in old} | {l.currency for l in new}):
         was_total = sum((l.price for l in old if l.currency == currency), zero)
         new_total = sum((l.price for l in new if l.currency == currency), zero)

@@ -103,7 +103,7 @@ class MspGroup(TyperGroup):
             code = exc.exit_code
         except typer.Abort:
             _print_error("aborted")
-            code = 1
+            code = 130  # Ctrl-C (or end of input) at a prompt
         except Exception as exc:  # a bug, not a user's mistake: one line, details on demand
             if os.environ.get("MSP_DEBUG"):
                 raise
@@ -148,4 +148,10 @@ def root(
 
 
 def main() -> None:
+    import signal
+
+    # Like other Unix tools, stop quietly when the reader of a pipe goes away
+    # (`msp ... | head`); output is written after the command's transaction commits.
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     app()

@@ -125,7 +125,10 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, datetime):
         return iso_time(value)
     if isinstance(value, (list, tuple)):
-        return neutralise(";".join(str(plain(v)) for v in value))
+        items = plain(value)
+        if any(isinstance(v, (dict, list)) for v in items):  # nested records: JSON, parseable
+            return neutralise(json.dumps(items, ensure_ascii=False, sort_keys=True))
+        return neutralise(";".join("" if v is None else str(v) for v in items))
     if isinstance(value, dict):
         return neutralise(json.dumps(plain(value), ensure_ascii=False, sort_keys=True))
     return neutralise(str(value))
@@ -186,6 +189,7 @@ def make_console(stream: IO[str] | None = None) -> Any:
         highlight=False,
         emoji=False,
         no_color=not colour_allowed(stream),
+        color_system="auto" if colour_allowed(stream) else None,  # NO_COLOR: no bold either
         force_terminal=tty,
         width=None if tty else 1_000_000,
         soft_wrap=not tty,

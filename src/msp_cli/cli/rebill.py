@@ -271,6 +271,7 @@ def issue(
     ctx: typer.Context,
     customer: str = typer.Option(..., "--customer", metavar="CODE", help="Customer code (any case)."),
     month: str = MONTH,
+    reissue: bool = typer.Option(False, "--reissue", help="Issue a further invoice for a month already invoiced."),
     fmt: Format = FORMAT,
 ) -> None:
     """Freeze the current version of a customer's bill as the month's invoice."""
@@ -278,7 +279,7 @@ def issue(
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
-        invoice = issue_invoice(session, actor, customer, month)
+        invoice = issue_invoice(session, actor, customer, month, reissue=reissue)
     app_ctx.chatter(f"issued invoice {invoice.number}: {describe_total(invoice.total)}")
     if fmt is Format.json:
         write_json(sys.stdout, invoice)
