@@ -137,8 +137,10 @@ def summary(
     by: By = typer.Option(By.customer, "--by", case_sensitive=False, help="One line per customer, account or service."),
     fmt: Format = FORMAT,
 ) -> None:
-    """A month's billed, effective and list cost per customer, including spend on linked
-    accounts that belong to no customer (nobody is billed for it)."""
+    """Spend per customer for a month, and the spend nobody is billed for.
+
+    Billed, effective and list cost per customer (or account, or service), plus a line for
+    linked accounts that belong to no customer."""
     from msp_cli.costs import cost_summary, month_has_cost_data
 
     app_ctx = context.get(ctx)

@@ -130,7 +130,9 @@ def import_(
     dry_run: bool = DRY_RUN,
     fmt: Format = typer.Option(Format.table, "--format", "-f", case_sensitive=False, help="json prints the report on stdout."),
 ) -> None:
-    """Create or update customers from CSV: code,name,accounts,dedicated_payers,exclude,basis."""
+    """Create or update customers from a CSV file.
+
+    Header: code,name,accounts,dedicated_payers,exclude,basis (list cells separated by ';')."""
     from msp_cli.customer_import import import_customers
 
     app_ctx = context.get(ctx)

@@ -244,8 +244,10 @@ def export(
     output: str = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of standard output."),
     fmt: ExportFormat = typer.Option(ExportFormat.csv, "--format", "-f", case_sensitive=False, help="csv or json."),
 ) -> None:
-    """Export every customer's current bill lines for a month
-    (customer,month,version,linked_account,service,cost,price,rule)."""
+    """Export the month's current bill lines of every customer.
+
+    Columns: customer,month,version,linked_account,service,cost,price,rule (customer
+    users: without cost and rule)."""
     from msp_cli.bill_versions import CUSTOMER_EXPORT_FIELDS, EXPORT_FIELDS, export_lines
 
     app_ctx = context.get(ctx)

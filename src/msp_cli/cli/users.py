@@ -67,7 +67,9 @@ def export(
     code: str = typer.Argument(None, help="Only this customer's users (default: all you may see)."),
     output: str = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of standard output."),
 ) -> None:
-    """Export users as CSV: email,name,role,status,customer,invited_at (re-importable)."""
+    """Export users as a re-importable CSV file.
+
+    Columns: email,name,role,status,customer,invited_at."""
     from msp_cli.errors import InvalidInput
     from msp_cli.users import EXPORT_COLUMNS, list_users
 
