@@ -166,8 +166,11 @@ def test_reloading_a_payer_month_replaces_exactly_that_month(run, sql, tmp_path)
     may = write_focus(tmp_path / "may.csv", [{"BilledCost": "10"}, {"BillingAccountId": "P2", "SubAccountId": "B1", "BilledCost": "5"}])
     april = write_focus(tmp_path / "april.csv", [{"BillingPeriodStart": "2026-04-01T00:00:00Z", "BilledCost": "3"}])
     restated = write_focus(tmp_path / "may-restated.csv", [{"BilledCost": "7.25"}])
-    assert run("costs", "import", str(may), str(april)).exit_code == 0
-    assert run("costs", "import", str(restated)).exit_code == 0
+    first = run("costs", "import", str(may), str(april))
+    assert first.exit_code == 0 and "replaced" not in first.stderr
+    again = run("costs", "import", str(restated))
+    assert again.exit_code == 0
+    assert "replaced P1 2026-05 (was 1 rows)" in again.stderr  # the user is told what was restated
     assert stored_sums(sql) == {("P1", "2026-05"): Decimal("7.25"), ("P2", "2026-05"): Decimal(5), ("P1", "2026-04"): Decimal(3)}
 
 

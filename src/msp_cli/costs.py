@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -53,6 +53,8 @@ class FileSummary:
     accounts_registered: int
     accounts_auto_assigned: int
     billed_cost: dict[str, Decimal]  # per currency; currencies never add up
+    # Payer-months loaded before and now replaced (clouds restate a month until it closes).
+    replaced: list[dict[str, Any]] = field(default_factory=list)
 
 
 # -- storing ------------------------------------------------------------------------
@@ -149,12 +151,16 @@ def _register_accounts(
     return {row["id"] for row in inserts}
 
 
-def _replace_months(session: Session, batch: CostBatch) -> dict[tuple[str, str], Any]:
-    """Delete every payer-month of the batch, then bulk insert its roll-up and load record."""
+def _replace_months(session: Session, batch: CostBatch) -> dict[tuple[str, str], int]:
+    """Delete every payer-month of the batch, then bulk insert its roll-up and load record;
+    return the payer-months that were loaded before, with the rows they had."""
     r, load = CostRollup.__table__, CostLoad.__table__
     months = batch.month_totals()
     keys = sorted(months)
+    previous: dict[tuple[str, str], int] = {}
     for chunk in scope.chunked(keys, 400):
+        for row in session.execute(select(load.c.payer_id, load.c.month, load.c.rows).where(tuple_(load.c.payer_id, load.c.month).in_(chunk))):
+            previous[(row.payer_id, row.month)] = row.rows
         session.execute(r.delete().where(tuple_(r.c.payer_id, r.c.month).in_(chunk)))
         session.execute(load.delete().where(tuple_(load.c.payer_id, load.c.month).in_(chunk)))
     if keys:
@@ -168,7 +174,7 @@ def _replace_months(session: Session, batch: CostBatch) -> dict[tuple[str, str],
             for payer, month in keys
         ])
     _insert_rollup(session, batch.rollup_chunks())
-    return months
+    return previous
 
 
 def _insert_rollup(session: Session, chunks: Iterable[list[tuple[Any, ...]]]) -> None:
@@ -204,7 +210,7 @@ def store_cost_batch(session: Session, actor: Actor, batch: CostBatch) -> list[F
     providers, _new_payers = _register_payers(session, actor, files)
     latest, first_file = _latest_sightings(files)
     new_accounts = _register_accounts(session, actor, latest, providers)
-    _replace_months(session, batch)
+    previous = _replace_months(session, batch)
     assigned = scope.auto_assign(session, actor, payer_ids=providers.keys())
     assigned_ids = {account for ids in assigned.values() for account in ids}
     summaries = []
@@ -215,6 +221,10 @@ def store_cost_batch(session: Session, actor: Actor, batch: CostBatch) -> list[F
             accounts_registered=len(registered),
             accounts_auto_assigned=sum(1 for i in f.accounts if i in assigned_ids),
             billed_cost=dict(f.billed),
+            replaced=[
+                {"payer_id": p, "month": m, "previous_rows": previous[(p, m)]}
+                for p, m in sorted(f.payer_months) if (p, m) in previous
+            ],
         )
         audit.record(session, actor, "costs.import", f.path[-400:], {
             "file": f.path, "sha256": f.sha256, "format": f.format, "payers": f.payers,

@@ -26,7 +26,7 @@ IMPORT_COLUMNS = [
     Column("file"), Column("format"), Column("payers"), Column("months"), Column("rows", justify="right"),
     Column("accounts_registered", "registered", justify="right"),
     Column("accounts_auto_assigned", "auto-assigned", justify="right"), Column("billed_cost", "billed"),
-    Column("sha256"),
+    Column("replaced"), Column("sha256"),
 ]
 MONTH_COLUMNS = [
     Column("payer_id", "payer"), Column("month"), Column("currency"), *AMOUNT_COLUMNS,
@@ -112,6 +112,7 @@ def import_(
             f"{s.file}: {s.rows} rows; payers {', '.join(s.payers) or '-'}; months {', '.join(s.months) or '-'}; "
             f"{s.accounts_registered} accounts registered, {s.accounts_auto_assigned} auto-assigned; "
             f"billed {_money_by_currency(s.billed_cost)}"
+            + "".join(f"; replaced {r['payer_id']} {r['month']} (was {r['previous_rows']} rows)" for r in s.replaced)
         )
 
 
