@@ -86,7 +86,7 @@ def resolve_trigger(
         raise InvalidInput("give --customer CODE (repeatable) or --all, not both")
     if not all_customers and not customers:
         raise InvalidInput("say whom to rebill: --customer CODE (repeatable) or --all")
-    if not month:
+    if month is None:
         raise InvalidInput("missing option --month YYYY-MM")
     month = parse_month(month)
     c = Customer.__table__
