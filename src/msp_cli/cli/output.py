@@ -13,7 +13,8 @@ import dataclasses
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -131,6 +132,23 @@ def write_csv(stream: IO[str], rows: Sequence[Any], columns: Sequence[Column]) -
     writer.writerow([c.key for c in columns])
     for row in rows:
         writer.writerow([csv_cell(_get(row, c.key)) for c in columns])
+
+
+@contextmanager
+def output_file(path: str | None) -> Iterator[IO[str]]:
+    """Standard output (no path or '-'), or the --output FILE; a file that cannot be
+    opened is the user's mistake (exit 2), not an internal error."""
+    if path is None or path == "-":
+        yield sys.stdout
+        return
+    from msp_cli.errors import InvalidInput
+
+    try:
+        stream = open(path, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path}: {exc.strerror}") from None
+    with stream:
+        yield stream
 
 
 def write_json(stream: IO[str], data: Any) -> None:
