@@ -143,8 +143,12 @@ def reseller_fields(stdout: str) -> list[str]:
 def leaked(text: str, tokens: set[str]) -> list[str]:
     found = []
     for token in tokens:
-        # An amount must match as a whole number, not inside a longer one.
-        if re.search(rf"(?<![\w.,]){re.escape(token)}(?![\w])", text):
+        # An amount must match as a whole number, not inside a longer one ('1,234.56'
+        # holds '234.56'); words anywhere.
+        if token[0].isdigit():
+            if re.search(rf"(?<![\d.])(?<!\d,){re.escape(token)}(?!\d)", text):
+                found.append(token)
+        elif token in text:
             found.append(token)
     return found
 
