@@ -25,8 +25,14 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 csv.field_size_limit(16 * 1024 * 1024)
 
 
+def is_formula_like(value: str) -> bool:
+    """A cell a spreadsheet would run, or one already neutralised ('=x, ''=x): export
+    adds a quote to both, so that import, which removes one, gives back the value."""
+    return value.lstrip("'").startswith(FORMULA_PREFIXES)
+
+
 def strip_neutraliser(value: str) -> str:
-    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_PREFIXES:
+    if value[:1] == "'" and is_formula_like(value[1:]):
         return value[1:]
     return value
 

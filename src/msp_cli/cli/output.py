@@ -21,7 +21,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from enum import Enum
 from typing import IO, Any
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+from msp_cli.csvinput import is_formula_like
+
 _ZERO = timedelta(0)
 
 
@@ -101,8 +102,9 @@ def cell_text(value: Any, column: Column | None = None) -> str:
 
 
 def neutralise(text: str) -> str:
-    """Defuse spreadsheet formulas in CSV cells (OWASP CSV injection): prefix with '."""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    """Defuse spreadsheet formulas in CSV cells (OWASP CSV injection): prefix with '
+    (also a value that already reads as neutralised, so that import gives it back)."""
+    return "'" + text if is_formula_like(text) else text
 
 
 def csv_cell(value: Any) -> str:
