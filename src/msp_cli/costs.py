@@ -9,7 +9,6 @@ without floats, so sums of stored amounts are made in Python with `Decimal`.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,19 +24,11 @@ from msp_cli.errors import InvalidInput
 from msp_cli.focus import ROLLUP_KEYS, AccountSeen, CostBatch, FileRead, clean_name
 from msp_cli.models import Account, CostLoad, CostRollup, Customer, Payer, utcnow
 from msp_cli.money import canonical
+from msp_cli.months import parse_month
 
-MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 AMOUNTS = ("billed_cost", "effective_cost", "list_cost")
 GROUPINGS = ("customer", "account", "service")
 ZERO = Decimal(0)
-
-
-def validate_month(value: str) -> str:
-    """A month as `YYYY-MM`."""
-    month = value.strip()
-    if MONTH_RE.fullmatch(month) is None:
-        raise InvalidInput(f"invalid month {value!r}: use YYYY-MM, e.g. 2026-05")
-    return month
 
 
 @dataclass(frozen=True)
@@ -319,7 +310,7 @@ def cost_summary(
     """A month's cost per customer (with a line for spend no customer is billed for), per
     linked account or per service; `customer` limits it to one customer's accounts."""
     actor.require_operator("see cost data")
-    month = validate_month(month)
+    month = parse_month(month)
     if by not in GROUPINGS:
         raise InvalidInput(f"invalid grouping {by!r}: choose one of {', '.join(GROUPINGS)}")
     r, a, c = CostRollup.__table__, Account.__table__, Customer.__table__

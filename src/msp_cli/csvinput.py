@@ -25,8 +25,14 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 csv.field_size_limit(16 * 1024 * 1024)
 
 
+def is_formula_like(value: str) -> bool:
+    """A cell a spreadsheet would run, or one already neutralised ('=x, ''=x): export
+    adds a quote to both, so that import, which removes one, gives back the value."""
+    return value.lstrip("'").startswith(FORMULA_PREFIXES)
+
+
 def strip_neutraliser(value: str) -> str:
-    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_PREFIXES:
+    if value[:1] == "'" and is_formula_like(value[1:]):
         return value[1:]
     return value
 
@@ -180,3 +186,34 @@ class CsvReader:
 def split_list(cell: str) -> list[str]:
     """A list cell: items separated by `;`, blanks ignored."""
     return [item.strip() for item in cell.split(";") if item.strip()]
+
+
+def first_ragged_row(stream: IO[str]) -> tuple[int, int, int] | None:
+    """(data row number, header width, row width) of the first row that has a different
+    number of fields than the header (a file cut off mid-row), or None."""
+    reader = csv.reader(stream)
+    try:
+        header = next(reader, None)
+        for number, record in enumerate(reader, 1):
+            if header is not None and record and len(record) != len(header):
+                return number, len(header), len(record)
+    except csv.Error:
+        return None
+    return None
+
+
+def ragged_csv_error(label: str, path: Path, *, compressed: bool = False) -> InvalidInput:
+    """The error for a CSV file whose rows do not all have the header's width, naming the
+    first such row (a file cut off mid-row)."""
+    import gzip
+
+    opener = gzip.open if compressed else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as stream:
+            ragged = first_ragged_row(stream)
+    except (OSError, EOFError):
+        ragged = None
+    if ragged is None:
+        return InvalidInput(f"{label}: cannot read CSV: rows do not share one layout of columns")
+    row, expected, found = ragged
+    return InvalidInput(f"{label}: row {row}: expected {expected} columns, found {found} (is the file cut off?)")

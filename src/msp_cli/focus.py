@@ -23,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from msp_cli.csvinput import ragged_csv_error
 from msp_cli.errors import InvalidInput
 from msp_cli.focus_sql import (
     CHECKS, KEY_CHECK, MACROS, MAX_ID, PROVIDER_COLUMNS, REQUIRED_COLUMNS, ROLLUP,
@@ -119,7 +120,6 @@ class MonthTotals:
     totals: dict[str, dict[str, str]]  # currency -> {billed_cost, effective_cost, list_cost, rows}
 
 
-
 class CostBatch:
     """The files of one `costs import`, read and checked, with their roll-up kept in an
     in-memory DuckDB database until it is stored (use as a context manager)."""
@@ -163,7 +163,7 @@ class CostBatch:
         hasher.start()
         try:
             reader = reader_sql(path, fmt)
-            columns = self._columns(label, reader)
+            columns = self._columns(label, reader, path, fmt)
             sql = ROLLUP.format(table=table, reader=reader, clean=clean_select(columns))
             self._run_with_progress(sql, label, progress)
             bad = self.con.execute(f"SELECT coalesce(sum(bad), 0) + count_if({KEY_CHECK}) FROM {table}").fetchone()
@@ -178,9 +178,13 @@ class CostBatch:
         self.files.append(read)
         return read
 
-    def _columns(self, label: str, reader: str) -> dict[str, str]:
+    def _columns(self, label: str, reader: str, path: Path, fmt: str) -> dict[str, str]:
         """The file's column names by lower-case name; a required one missing is an error."""
         names = [d[0] for d in self.con.execute(f"SELECT * FROM {reader} LIMIT 0").description]
+        if fmt != "parquet" and len(names) == 1 and "," in names[0]:
+            # DuckDB's sniffer takes a file whose rows disagree on their width (one cut
+            # off mid-row) for a one-column file: name that row, not every column as missing.
+            raise ragged_csv_error(label, path, compressed=fmt == "csv.gz")
         columns = {name.lower(): name for name in names}
         missing = [c for c in REQUIRED_COLUMNS if c.lower() not in columns]
         if not any(p.lower() in columns for p in PROVIDER_COLUMNS):

@@ -3,10 +3,15 @@ and leaves the database exactly as it was (row for row)."""
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from focusdata import COLUMNS, DEFAULT_ROW
 
 
 @dataclass(frozen=True)
@@ -15,12 +20,57 @@ class Case:
     args: tuple[str, ...]
     exit_code: int
     message: str  # a fragment of the first stderr line
-    files: dict[str, bytes] = field(default_factory=dict)  # written to tmp_path first; {tmp} in args
+    # Written to tmp_path first ({tmp} in args): bytes, or a function writing the file.
+    files: dict[str, bytes | Callable[[Path], None]] = field(default_factory=dict)
     stdin: str | None = None
+    setup: str | None = None  # one SQL statement run on the database before the command
+    sqlite_only: bool = False  # about the SQLite file itself
 
 
 def csv_file(text: str, encoding: str = "utf-8") -> bytes:
     return text.encode(encoding)
+
+
+def focus_csv(*rows: dict[str, str], columns: list[str] = COLUMNS) -> bytes:
+    """A FOCUS CSV (tests/focusdata.py's columns and defaults) as bytes."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({**DEFAULT_ROW, **row} for row in rows)
+    return text.getvalue().encode()
+
+
+GOOD_FOCUS = focus_csv(*({"SubAccountId": f"A{i}", "BilledCost": f"{i}.25"} for i in range(200)))
+
+
+def parquet_without(column: str) -> Callable[[Path], None]:
+    """A function writing a FOCUS Parquet file that lacks `column` (DuckDB writes it)."""
+    def write(path: Path) -> None:
+        import duckdb
+
+        source = path.with_suffix(".source.csv")
+        source.write_bytes(GOOD_FOCUS)
+        with duckdb.connect() as con:
+            con.execute(
+                f"COPY (SELECT * EXCLUDE ({column}) FROM read_csv('{source}', all_varchar = true)) TO '{path}' (FORMAT parquet)"
+            )
+        source.unlink()
+
+    return write
+
+
+def users_csv(header: str, *rows: str, newline: str = "\n") -> bytes:
+    return newline.join([header, *rows, ""]).encode()
+
+
+def months_on(name: str, command: tuple[str, ...], option: str, label: str = "month") -> list[Case]:
+    """The malformed and out-of-range months, each given to `option` of `command`."""
+    shown = {"": "empty"}
+    return [
+        Case(f"month-{value or 'empty'}-{name}", (*command, option, value), 2,
+             f"invalid {label} {shown.get(value, repr(value))}: expected YYYY-MM")
+        for value in ("2026-13", "2026-1", "26-10", "", "2026-00", "0000-10", "2026-10-01")
+    ]
 
 
 CASES = [
@@ -83,11 +133,148 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_input_changes_nothing(populated, snapshot, tmp_path: Path, case: Case):
+MILLION = "x" * 1_000_000
+
+CASES += [
+    # months: malformed and out of range, on every command that takes one
+    *months_on("rebill", ("rebill", "--customer", "ACME"), "--month"),
+    *months_on("rebill-all-dry-run", ("rebill", "--all", "--dry-run"), "--month"),
+    *months_on("rebill-show", ("rebill", "show", "--customer", "ACME"), "--month"),
+    *months_on("costs-summary", ("costs", "summary"), "--month"),
+    *months_on("pricing-from", ("pricing", "add", "ACME", "--margin", "5"), "--from", "--from month"),
+    *months_on("pricing-to", ("pricing", "add", "ACME", "--margin", "5"), "--to", "--to month"),
+    Case("month-from-after-to", ("pricing", "add", "ACME", "--margin", "5", "--from", "2026-11", "--to", "2026-10"), 2,
+         "--from 2026-11 is after --to 2026-10"),
+    Case("month-without-cost-data", ("rebill", "--customer", "ACME", "--month", "2026-01"), 5, "no cost data loaded for 2026-01"),
+    Case("month-in-the-future", ("rebill", "--customer", "ACME", "--month", "2999-01"), 5, "2999-01 is in the future"),
+    Case("rebill-unknown-and-known", ("rebill", "--customer", "ACME", "--customer", "NOPE", "--month", "2026-01"), 3,
+         "customer 'NOPE' not found"),
+    # percentages and amounts
+    Case("margin-negative", ("pricing", "add", "ACME", "--margin=-5"), 2, "must be between 0 and 1000 percent"),
+    Case("margin-huge", ("pricing", "add", "ACME", "--margin", "1001"), 2, "must be between 0 and 1000 percent"),
+    Case("margin-38-digits", ("pricing", "add", "ACME", "--margin", "9" * 38), 2, "must be between 0 and 1000 percent"),
+    Case("margin-exponent", ("pricing", "add", "ACME", "--margin", "1e309"), 2, "expected a number such as 12.5"),
+    Case("margin-nan", ("pricing", "add", "ACME", "--margin", "NaN"), 2, "expected a number such as 12.5"),
+    Case("margin-infinity", ("pricing", "add", "ACME", "--margin", "Infinity"), 2, "expected a number such as 12.5"),
+    Case("margin-too-precise", ("pricing", "add", "ACME", "--margin", "0.0000001"), 2, "at most 6 decimal places"),
+    Case("margin-words", ("pricing", "add", "ACME", "--margin", "ten"), 2, "invalid margin percent 'ten'"),
+    Case("discount-negative", ("pricing", "add", "ACME", "--discount=-0.5"), 2, "must be between 0 and 100 percent"),
+    Case("discount-over-100", ("pricing", "add", "ACME", "--discount", "100.01"), 2, "must be between 0 and 100 percent"),
+    Case("fee-negative", ("pricing", "add", "ACME", "--fee=-250"), 2, "must be more than 0"),
+    Case("credit-huge-exponent", ("pricing", "add", "ACME", "--credit", "1e309"), 2, "expected a number such as 12.5"),
+    Case("fee-sub-cent", ("pricing", "add", "ACME", "--fee", "0.001"), 2, "at most 2 decimal places"),
+    Case("two-kinds", ("pricing", "add", "ACME", "--margin", "5", "--discount", "5"), 2, "exactly one of"),
+    Case("pricing-unknown-customer", ("pricing", "add", "NOPE", "--margin", "5"), 3, "customer 'NOPE' not found"),
+    Case("pricing-remove-unknown", ("pricing", "remove", "999", "--yes"), 3, "pricing rule 999 not found"),
+    # emails with spreadsheet formula prefixes (a valid `=cmd@x.com` is stored and neutralised
+    # on export: tests/test_users.py); here the invalid ones, and all-or-nothing
+    Case("email-formula-hyperlink", ("users", "invite", "ACME", '=HYPERLINK("http://evil")@x.com'), 2,
+         "invalid email '=HYPERLINK(\"http://evil\")@x.com'"),
+    Case("email-formula-sum", ("users", "invite", "ACME", "=SUM(A1:A9)"), 2, "invalid email '=SUM(A1:A9)'"),
+    Case("email-formula-at", ("users", "invite", "ACME", "@cmd@x.com"), 2, "invalid email '@cmd@x.com'"),
+    Case("email-formula-valid-and-invalid", ("users", "invite", "ACME", "=cmd@x.com", "+1+1"), 2, "invalid email '+1+1'"),
+    Case("email-formula-import-strict", ("users", "import", "ACME", "{tmp}/f.csv", "--strict"), 6,
+         "f.csv:3: invalid email '=1+2'", {"f.csv": users_csv("email,name", "=cmd@x.com,=cmd", "=1+2,x")}),
+    Case("email-formula-neutralised-import-strict", ("users", "import", "ACME", "{tmp}/n.csv", "--strict"), 6,
+         "n.csv:3: invalid email '@SUM(1)@x.com'", {"n.csv": users_csv("email", "'=cmd@x.com", "'@SUM(1)@x.com")}),
+    Case("email-taken-by-other-customer", ("users", "import", "ACME", "{tmp}/t.csv", "--strict"), 6,
+         "t.csv:2: bob@beta.example already belongs to customer 'BETA'", {"t.csv": users_csv("email", "bob@beta.example")},
+         setup="INSERT INTO customer_user (email, customer, role, status, invited_at, invited_by) "
+               "VALUES ('bob@beta.example', 'BETA', 'viewer', 'invited', '2026-01-01 00:00:00.000000', 'x')"),
+    # users CSV files
+    Case("users-csv-empty", ("users", "import", "ACME", "{tmp}/e.csv"), 2, "e.csv: empty file", {"e.csv": b""}),
+    Case("users-csv-blank-lines-only", ("users", "import", "ACME", "{tmp}/e.csv"), 2, "e.csv: empty file", {"e.csv": b"\n\r\n \n"}),
+    Case("users-csv-header-only", ("users", "import", "ACME", "{tmp}/h.csv"), 0, "0 invited, 0 unchanged, 0 rejected",
+         {"h.csv": users_csv("email,name,role")}),
+    Case("users-csv-binary", ("users", "import", "ACME", "{tmp}/b.bin"), 2, "b.bin:1: not a CSV text file",
+         {"b.bin": bytes(range(256)) * 64}),
+    Case("users-csv-gzip", ("users", "import", "ACME", "{tmp}/u.csv.gz"), 2, "u.csv.gz:1: not UTF-8",
+         {"u.csv.gz": gzip.compress(users_csv("email", "ann@acme.example"))}),
+    Case("users-csv-latin1", ("users", "import", "ACME", "{tmp}/l.csv"), 2, "l.csv:2: not UTF-8",
+         {"l.csv": csv_file("email,name\nann@acme.example,Soci\u00e9t\u00e9\n", "latin-1")}),
+    Case("users-csv-utf16", ("users", "import", "ACME", "{tmp}/w.csv"), 2, "w.csv:1: not UTF-8",
+         {"w.csv": csv_file("email\nann@acme.example\n", "utf-16")}),
+    Case("users-csv-mixed-line-endings", ("users", "import", "ACME", "{tmp}/m.csv", "--strict"), 6, "m.csv:5: invalid email 'bad'",
+         {"m.csv": b"email,name\r\nann@acme.example,Ann\ncid@acme.example,\"two\r\nlines\"\nbad,x\r\n"}),
+    Case("users-csv-lone-cr", ("users", "import", "ACME", "{tmp}/m.csv"), 2, "m.csv:1: malformed CSV",
+         {"m.csv": b"email,name\rann@acme.example,Ann\rbad,x\r"}),
+    Case("users-csv-bom-duplicate", ("users", "import", "ACME", "{tmp}/bom.csv", "--strict"), 6,
+         "bom.csv:3: duplicate email ann@acme.example (first on line 2)",
+         {"bom.csv": "\ufeffemail,name\nann@acme.example,Ann\nANN@Acme.Example,Again\n".encode()}),
+    Case("users-csv-1mb-name", ("users", "import", "ACME", "{tmp}/big.csv", "--strict"), 6, "big.csv:2: name is 1000000 characters long",
+         {"big.csv": users_csv("email,name", f"ann@acme.example,{MILLION}")}),
+    Case("users-csv-1mb-email", ("users", "import", "ACME", "{tmp}/big.csv", "--strict"), 6, "big.csv:2: invalid email",
+         {"big.csv": users_csv("email", MILLION + "@acme.example")}),
+    Case("users-csv-1mb-quoted-field", ("users", "import", "ACME", "{tmp}/big.csv"), 2, "big.csv:2: malformed CSV",
+         {"big.csv": b'email\n"' + MILLION.encode() + b"\n"}),
+    Case("users-csv-100k-duplicates", ("users", "import", "ACME", "{tmp}/dup.csv", "--strict"), 6,
+         "dup.csv:3: duplicate email ann@acme.example (first on line 2)",
+         {"dup.csv": b"email,name\n" + b"ann@acme.example,Ann\n" * 100_000}),
+    Case("users-csv-bad-role", ("users", "import", "ACME", "{tmp}/r.csv", "--strict"), 6, "r.csv:2: invalid role 'root'",
+         {"r.csv": users_csv("email,role", "ann@acme.example,root")}),
+    Case("users-csv-ragged", ("users", "import", "ACME", "{tmp}/r.csv", "--strict"), 6, "r.csv:2: expected 2 columns, found 3",
+         {"r.csv": users_csv("email,name", "ann@acme.example,Ann,extra")}),
+    Case("users-csv-markup-name", ("users", "import", "ACME", "{tmp}/k.csv", "--strict"), 6, "k.csv:3: name '[link=x]\\x07' contains control characters",
+         {"k.csv": users_csv("email,name", "ann@acme.example,[bold]Ann[/]", 'cid@acme.example,"[link=x]\x07"')}),
+    Case("users-csv-dry-run", ("users", "import", "ACME", "{tmp}/ok.csv", "--dry-run"), 0, "1 invited",
+         {"ok.csv": users_csv("email,name", "ann@acme.example,[bold]Ann[/]")}),
+    # FOCUS cost files
+    Case("focus-truncated-mid-row", ("costs", "import", "{tmp}/t.csv"), 2, "t.csv: row 200: expected 13 columns, found 7 (is the file cut off?)",
+         {"t.csv": GOOD_FOCUS.rsplit(b",", 6)[0]}),
+    Case("focus-truncated-mid-field", ("costs", "import", "{tmp}/good.csv", "{tmp}/t.csv"), 2, "t.csv: row 200: expected 13 columns",
+         {"good.csv": GOOD_FOCUS, "t.csv": GOOD_FOCUS[:-20]}),
+    Case("focus-gzip-truncated", ("costs", "import", "{tmp}/t.csv.gz"), 2, "t.csv.gz: cannot read gzip'd CSV",
+         {"t.csv.gz": gzip.compress(GOOD_FOCUS * 20)[:-2000]}),
+    Case("focus-gzip-not-gzip", ("costs", "import", "{tmp}/x.csv.gz"), 2, "not a gzip file", {"x.csv.gz": GOOD_FOCUS}),
+    Case("focus-parquet-missing-column", ("costs", "import", "{tmp}/m.parquet"), 2, "m.parquet: missing column BilledCost",
+         {"m.parquet": parquet_without("BilledCost")}),
+    Case("focus-parquet-missing-provider", ("costs", "import", "{tmp}/m.parquet"), 2, "m.parquet: missing column ProviderName",
+         {"m.parquet": parquet_without("ProviderName")}),
+    Case("focus-parquet-not-parquet", ("costs", "import", "{tmp}/x.parquet"), 2, "not a Parquet file", {"x.parquet": GOOD_FOCUS}),
+    Case("focus-cost-nan", ("costs", "import", "{tmp}/c.csv"), 2, "c.csv: row 2: column BilledCost: 'NaN'",
+         {"c.csv": focus_csv({}, {"BilledCost": "NaN"})}),
+    Case("focus-cost-1e309", ("costs", "import", "{tmp}/c.csv"), 2, "c.csv: row 1: column EffectiveCost: '1e309'",
+         {"c.csv": focus_csv({"EffectiveCost": "1e309"})}),
+    Case("focus-cost-abc", ("costs", "import", "{tmp}/c.csv"), 2, "c.csv: row 1: column ListCost: 'abc'",
+         {"c.csv": focus_csv({"ListCost": "abc"})}),
+    Case("focus-cost-infinity", ("costs", "import", "{tmp}/c.csv"), 2, "column BilledCost: '-Infinity'",
+         {"c.csv": focus_csv({"BilledCost": "-Infinity"})}),
+    Case("focus-bad-after-good", ("costs", "import", "{tmp}/good.csv", "{tmp}/c.csv"), 2, "c.csv: row 1: column BilledCost: 'abc'",
+         {"good.csv": GOOD_FOCUS, "c.csv": focus_csv({"BilledCost": "abc"})}),
+    Case("focus-empty-file", ("costs", "import", "{tmp}/e.csv"), 2, "e.csv: file is empty", {"e.csv": b""}),
+    Case("focus-users-file", ("costs", "import", "{tmp}/u.csv"), 2, "u.csv: missing columns",
+         {"u.csv": users_csv("email,name", "ann@acme.example,Ann")}),
+    Case("focus-missing-file", ("costs", "import", "{tmp}/nope.csv"), 2, "nope.csv"),
+    # the database itself
+    Case("db-newer-schema", ("customers", "list"), 1, "database schema 999 is newer than this msp supports",
+         setup="UPDATE msp_meta SET value = '999' WHERE key = 'schema_version'"),
+    Case("db-not-sqlite", ("--db", "{tmp}/notes.db", "customers", "list"), 2, "not an SQLite database",
+         {"notes.db": b"these are my notes, not a database\n" * 100}, sqlite_only=True),
+    Case("db-not-sqlite-write", ("--db", "{tmp}/notes.db", "customers", "create", "NEW", "--name", "n"), 2, "not an SQLite database",
+         {"notes.db": b"\x00" * 4096}, sqlite_only=True),
+    Case("db-missing-directory", ("--db", "{tmp}/nope/msp.db", "customers", "list"), 2, "does not exist", sqlite_only=True),
+    # output files
+    Case("users-export-missing-directory", ("users", "export", "--output", "{tmp}/nope/u.csv"), 2, "cannot write"),
+    Case("rebill-export-missing-directory", ("rebill", "export", "--month", "2026-10", "--output", "{tmp}/nope/b.csv"), 2,
+         "cannot write"),
+]
+
+
+def _params() -> list:
+    return [pytest.param(c, id=c.id, marks=[pytest.mark.sqlite_only] if c.sqlite_only else []) for c in CASES]
+
+
+@pytest.mark.parametrize("case", _params())
+def test_bad_input_changes_nothing(populated, snapshot, sql, tmp_path: Path, case: Case):
     run = populated
     for name, content in case.files.items():
-        (tmp_path / name).write_bytes(content)
+        if callable(content):
+            content(tmp_path / name)
+        else:
+            (tmp_path / name).write_bytes(content)
+    inputs = {name: (tmp_path / name).read_bytes() for name in case.files}
+    if case.setup:
+        sql(case.setup)
     args = [a.replace("{tmp}", str(tmp_path)) for a in case.args]
     before = snapshot()
     result = run(*args, input=case.stdin)
@@ -98,7 +285,9 @@ def test_bad_input_changes_nothing(populated, snapshot, tmp_path: Path, case: Ca
         assert first_line.startswith("error: ") or ":" in first_line, result
     assert "Traceback" not in result.stderr
     assert snapshot() == before, "the database changed"
+    assert {name: (tmp_path / name).read_bytes() for name in case.files} == inputs, "an input file changed"
 
 
 def test_corpus_is_large_enough():
     assert len(CASES) >= 40
+    assert len({c.id for c in CASES}) == len(CASES), "case ids must be unique"

@@ -14,14 +14,16 @@ import json
 import operator
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import Enum
 from typing import IO, Any
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+from msp_cli.csvinput import is_formula_like
+
 _ZERO = timedelta(0)
 
 
@@ -109,8 +111,9 @@ def cell_text(value: Any, column: Column | None = None) -> str:
 
 
 def neutralise(text: str) -> str:
-    """Defuse spreadsheet formulas in CSV cells (OWASP CSV injection): prefix with '."""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    """Defuse spreadsheet formulas in CSV cells (OWASP CSV injection): prefix with '
+    (also a value that already reads as neutralised, so that import gives it back)."""
+    return "'" + text if is_formula_like(text) else text
 
 
 def csv_cell(value: Any) -> str:
@@ -143,6 +146,23 @@ def write_csv(stream: IO[str], rows: Sequence[Any], columns: Sequence[Column]) -
     writer.writerow([c.key for c in columns])
     for row in rows:
         writer.writerow([csv_cell(_get(row, c.key)) for c in columns])
+
+
+@contextmanager
+def output_file(path: str | None) -> Iterator[IO[str]]:
+    """Standard output (no path or '-'), or the --output FILE; a file that cannot be
+    opened is the user's mistake (exit 2), not an internal error."""
+    if path is None or path == "-":
+        yield sys.stdout
+        return
+    from msp_cli.errors import InvalidInput
+
+    try:
+        stream = open(path, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path}: {exc.strerror}") from None
+    with stream:
+        yield stream
 
 
 def write_json(stream: IO[str], data: Any) -> None:

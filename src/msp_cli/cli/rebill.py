@@ -14,7 +14,7 @@ import typer
 from msp_cli.cli import context
 from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import FORMAT
-from msp_cli.cli.output import Column, Format, emit, emit_one, print_record, print_table, write_csv, write_json
+from msp_cli.cli.output import Column, Format, emit, emit_one, output_file, print_record, print_table, write_csv, write_json
 
 app = group_app("rebill", invoke_without_command=True)
 
@@ -255,16 +255,12 @@ def export(
         rows = export_lines(session, actor, month)
         fields = EXPORT_FIELDS if actor.is_operator else CUSTOMER_EXPORT_FIELDS
     columns = [Column(key) for key in fields]
-    stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
-    try:
+    with output_file(output) as stream:
         if fmt is ExportFormat.json:
             write_json(stream, rows)
         else:
             write_csv(stream, rows, columns)
-    finally:
-        if output:
-            stream.close()
-    if output:
+    if output not in (None, "-"):
         app_ctx.chatter(f"exported {len(rows)} lines to {output}")
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 
 import typer
 
 from msp_cli.cli import context
 from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import DRY_RUN, FORMAT, STRICT, YES
-from msp_cli.cli.output import Column, Format, emit, emit_one, write_csv
+from msp_cli.cli.output import Column, Format, emit, emit_one, output_file, write_csv
 
 app = group_app("users")
 
@@ -70,22 +69,15 @@ def export(
     """Export users as a re-importable CSV file.
 
     Columns: email,name,role,status,customer,invited_at."""
-    from msp_cli.errors import InvalidInput
     from msp_cli.users import EXPORT_COLUMNS, list_users
 
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):
         rows = list_users(session, actor, code)
-    columns = [Column(key) for key in EXPORT_COLUMNS]
-    if output is None or output == "-":
-        write_csv(sys.stdout, rows, columns)
-        return
-    try:
-        with open(output, "w", encoding="utf-8", newline="") as stream:
-            write_csv(stream, rows, columns)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {output}: {exc.strerror}")
-    app_ctx.chatter(f"exported {len(rows)} users to {output}")
+    with output_file(output) as stream:
+        write_csv(stream, rows, [Column(key) for key in EXPORT_COLUMNS])
+    if output not in (None, "-"):
+        app_ctx.chatter(f"exported {len(rows)} users to {output}")
 
 
 @app.command("list")
