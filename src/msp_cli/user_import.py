@@ -3,9 +3,10 @@
 A header naming `email` and optionally `name` and `role` (any order, any case; other
 columns, such as those of `users export`, are ignored), or a one-column file of addresses
 without a header. The file is read as a stream: each row is checked on its own, then in
-batches against the database (addresses already taken), and the valid rows are inserted
-together at the end, so 100,000 rows need neither 100,000 queries nor two copies of the
-file in memory. Nothing is written when a row is bad and `strict` is set, nor on a dry run.
+batches against the database (addresses already taken), and each batch's valid rows are
+inserted at once inside the command's transaction, so 100,000 rows need neither 100,000
+queries nor the file's rows held in memory. Nothing is written on a dry run; with
+`strict`, the batches sit in a savepoint that is rolled back when any row is bad.
 """
 
 from __future__ import annotations
@@ -53,12 +54,13 @@ class _Candidate(NamedTuple):
 class _Checker:
     """Checks rows on their own and against earlier rows, then in batches against the database."""
 
-    def __init__(self, session: Session, actor: Actor, customer: str, report: UserImportReport) -> None:
+    def __init__(self, session: Session, actor: Actor, customer: str, report: UserImportReport, *, write: bool) -> None:
         self.session, self.actor, self.customer, self.report = session, actor, customer, report
+        self.write = write
+        self.invited_at, self.invited_by = utcnow(), inviter(actor)
         self.normaliser = EmailNormaliser()
         self.first_line: dict[str, int] = {}  # email -> line of the row that stands
         self.pending: list[_Candidate] = []
-        self.new: list[_Candidate] = []
 
     def check(self, row: Row) -> None:
         values = row.values
@@ -79,17 +81,26 @@ class _Checker:
             self.flush()
 
     def flush(self) -> None:
-        """Sort the pending rows into new, unchanged and taken by another customer."""
+        """Sort the pending rows into new, unchanged and taken by another customer, and
+        insert the new ones (unless this is a dry run)."""
         owners = owners_of(self.session, [c.email for c in self.pending])
+        new: list[_Candidate] = []
         for candidate in self.pending:
             owner = owners.get(candidate.email)
             if owner is None:
-                self.new.append(candidate)
+                new.append(candidate)
             elif owner == self.customer:
                 self.report.unchanged.append(candidate.email)
             else:
                 self.reject(candidate.line, taken_message(self.actor, candidate.email, owner))
         self.pending = []
+        if new and self.write:
+            insert_users(self.session, (
+                {"email": c.email, "customer": self.customer, "role": c.role, "name": c.name,
+                 "status": "invited", "invited_at": self.invited_at, "invited_by": self.invited_by}
+                for c in new
+            ))
+        self.report.invited.extend(c.email for c in new)
 
     def reject(self, line: int, reason: str) -> None:
         self.report.rejected.append(BadRow(line, reason))
@@ -110,7 +121,8 @@ def import_users(
     customer = require_customer(session, actor, code, "import users").code
     stream, label = open_source(path)
     report = UserImportReport(file=label, customer=customer, dry_run=dry_run, strict=strict)
-    checker = _Checker(session, actor, customer, report)
+    checker = _Checker(session, actor, customer, report, write=not dry_run)
+    savepoint = session.begin_nested() if strict and not dry_run else None
     with stream:
         reader = CsvReader(stream, label, required=("email",), optional=("name", "role"), headerless_column="email")
         for count, item in enumerate(reader, 1):
@@ -125,16 +137,14 @@ def import_users(
             done, size = reader.progress()
             progress(size or done, size)
     report.rejected.sort(key=lambda bad: bad.line)
-    report.invited = [c.email for c in checker.new]
-    if dry_run or (strict and report.rejected):
+    if savepoint is not None:
+        if report.rejected:
+            savepoint.rollback()
+            return report
+        savepoint.commit()
+    if dry_run:
         return report
-    if checker.new:
-        now, by = utcnow(), inviter(actor)
-        insert_users(
-            session,
-            ({"email": c.email, "customer": customer, "role": c.role, "name": c.name, "status": "invited",
-              "invited_at": now, "invited_by": by} for c in checker.new),
-        )
+    if report.invited:
         audit.record(
             session, actor, "user.import", customer,
             {"file": label, "invited": report.invited, "unchanged": len(report.unchanged), "rejected": len(report.rejected)},
