@@ -63,3 +63,19 @@ def test_bad_settings_are_usage_errors(run, isolated):
 def test_password_is_masked_in_config_show(run):
     value, _ = config_value(run, "db", "--db", "postgresql+psycopg://ops:s3cret@db.example/msp")
     assert "s3cret" not in value and "***" in value
+
+
+def test_unknown_keys_in_the_file_are_named_not_silently_ignored(run, isolated):
+    path = isolated / "typo.toml"
+    path.write_text('actr = "alice"\ncurrency = "EUR"\n')
+    result = run("--config", str(path), "customers", "list")
+    assert result.exit_code == 0
+    assert f"warning: {path}: unknown setting 'actr' ignored" in result.stderr
+
+
+def test_a_bad_value_in_the_file_names_the_file(run, isolated):
+    path = isolated / "bad.toml"
+    path.write_text('currency = "EURO"\n')
+    result = run("--config", str(path), "customers", "list")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {path}: currency must be a 3-letter ISO 4217 code")

@@ -82,6 +82,11 @@ class Settings:
     as_user: str | None = None
 
     @property
+    def unknown_keys(self) -> list[str]:
+        """Keys in the config file that msp does not know (a typo, or a newer msp's)."""
+        return sorted(k for k in self.file_values if k not in KNOWN_KEYS)
+
+    @property
     def db(self) -> str:
         return str(self.values["db"])
 
@@ -150,8 +155,14 @@ def load_settings(
     if settings.values["actor"] is None:
         settings.values["actor"] = login_name()
     for key in ("currency", "rebill_cooldown_hours"):
-        if settings.sources[key] != "default":
+        source = settings.sources[key]
+        if source == "default":
+            continue
+        try:
             settings.values[key] = validate_setting(key, str(settings.values[key]))
+        except InvalidInput as exc:  # say where the bad value came from
+            where = str(config_path) if source == "config file" else source
+            raise InvalidInput(f"{where}: {exc}", hint=exc.hint)
     settings.as_user = as_user or env.get("MSP_AS") or None
     return settings
 

@@ -20,7 +20,6 @@ from conftest import SHARED_FOCUS, query_database
 from focusdata import file_sums
 
 from reliability.workloads import (
-    AWS_SAMPLE,
     assert_clean,
     cost_totals,
     finish,

@@ -33,6 +33,8 @@ class AppContext:
             from msp_cli.settings import load_settings
 
             self._settings = load_settings(config=self.config_flag, db=self.db_flag, as_user=self.as_flag)
+            for key in self._settings.unknown_keys:
+                self.warn(f"{self._settings.config_path}: unknown setting '{key}' ignored")
         return self._settings
 
     @property

@@ -9,7 +9,7 @@ import typer
 from msp_cli.cli import context
 from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import DRY_RUN, FORMAT, STRICT, YES
-from msp_cli.cli.output import Column, Format, emit, print_record, print_table, write_csv, write_json
+from msp_cli.cli.output import Column, Format, count, emit, print_record, print_table, write_csv, write_json
 
 app = group_app("customers")
 
@@ -117,8 +117,8 @@ def delete(ctx: typer.Context, code: str = typer.Argument(..., help="Customer co
     with app_ctx.session() as (session, actor):
         summary = delete_customer(session, actor, code)
     app_ctx.say(
-        f"deleted customer {summary['code']}; {len(summary['unassigned_accounts'])} accounts unassigned, "
-        f"{len(summary['removed_users'])} users removed"
+        f"deleted customer {summary['code']}; {count(len(summary['unassigned_accounts']), 'account')} unassigned, "
+        f"{count(len(summary['removed_users']), 'user')} removed"
     )
 
 

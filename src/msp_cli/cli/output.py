@@ -89,6 +89,11 @@ def iso_time(value: datetime) -> str:
     return text[:-6] + "Z" if value.utcoffset() == _ZERO else text
 
 
+def count(number: int, noun: str) -> str:
+    """'1 user', '2 users' (nouns that take an s)."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def cents(value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN):,}"
 

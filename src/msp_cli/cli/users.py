@@ -8,7 +8,7 @@ import typer
 from msp_cli.cli import context
 from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import DRY_RUN, FORMAT, STRICT, YES
-from msp_cli.cli.output import Column, Format, emit, emit_one, output_file, write_csv
+from msp_cli.cli.output import Column, Format, count, emit, emit_one, output_file, write_csv
 
 app = group_app("users")
 
@@ -131,7 +131,7 @@ def remove(ctx: typer.Context, emails: list[str] = EMAIL_ARGS, yes: bool = YES) 
     app_ctx.confirm(f"Remove {len(emails)} user(s)?", yes=yes, action="remove users")
     with app_ctx.session() as (session, actor):
         removed = remove_users(session, actor, emails)
-    app_ctx.say(f"removed {len(removed)} users: {', '.join(u.email for u in removed)}")
+    app_ctx.say(f"removed {count(len(removed), 'user')}: {', '.join(u.email for u in removed)}")
 
 
 @app.command("impersonate")
