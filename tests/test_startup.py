@@ -39,3 +39,10 @@ def test_subcommand_help_imports_no_database_stack(args):
     # pydantic is allowed here; the database and file-reading stacks are not.
     heavy = heavy_modules(imported_modules(*args), HEAVY - {"pydantic"})
     assert not heavy, f"msp {' '.join(args)} imports {sorted(heavy)}"
+
+
+def test_a_piped_table_does_not_need_rich(isolated):
+    # Pipes get plain aligned text; rich (~50 ms to import) is for terminals only.
+    modules = imported_modules("customers", "list")
+    assert "msp_cli.cli.output" in modules
+    assert not {m for m in modules if m == "rich" or m.startswith("rich.")}

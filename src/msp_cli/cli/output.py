@@ -189,21 +189,8 @@ def colour_allowed(stream: IO[str]) -> bool:
     return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
-def _print(renderable: Any, stream: IO[str]) -> None:
-    """Print a table; when piped, render it at its natural width and trim the padding."""
-    if stream.isatty():
-        make_console(stream).print(renderable)
-        return
-    import io
-
-    buffer = io.StringIO()
-    make_console(buffer).print(renderable)
-    stream.write("\n".join(line.rstrip() for line in buffer.getvalue().split("\n")))
-    stream.flush()
-
-
 def make_console(stream: IO[str] | None = None) -> Any:
-    """A rich console that never wraps or cuts a piped table and never reads markup."""
+    """A rich console for a terminal (pipes get plain text) that never reads markup."""
     from rich.console import Console
 
     stream = stream or sys.stdout
@@ -221,7 +208,34 @@ def make_console(stream: IO[str] | None = None) -> Any:
     )
 
 
+def _plain_lines(cells: list[list[str]], right: list[bool], *, header: list[str] | None) -> list[str]:
+    """Aligned columns, three spaces apart, a rule under the header, no trailing spaces:
+    what a pipe gets (the same layout as the terminal's table, without importing rich)."""
+    widths = [len(h) for h in header] if header else [0] * len(right)
+    for row in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, row)]
+
+    def line(row: list[str]) -> str:
+        return "   ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(row, widths, right)).rstrip()
+
+    lines = []
+    if header:
+        lines += [line(header), "─" * (sum(widths) + 3 * (len(widths) - 1))]
+    return lines + [line(row) for row in cells]
+
+
+def _write_lines(stream: IO[str], lines: list[str]) -> None:
+    stream.write("".join(line + "\n" for line in lines))
+    stream.flush()
+
+
 def print_table(rows: Sequence[Any], columns: Sequence[Column], stream: IO[str] | None = None, title: str | None = None) -> None:
+    stream = stream or sys.stdout
+    if not stream.isatty():
+        cells = [[cell_text(_get(row, c.key), c) for c in columns] for row in rows]
+        right = [c.money or c.justify == "right" for c in columns]
+        _write_lines(stream, ([title] if title else []) + _plain_lines(cells, right, header=[c.title for c in columns]))
+        return
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -232,11 +246,16 @@ def print_table(rows: Sequence[Any], columns: Sequence[Column], stream: IO[str] 
         table.add_column(column.title, justify="right" if column.money else column.justify, no_wrap=not stream.isatty(), overflow="fold")  # type: ignore[arg-type]
     for row in rows:
         table.add_row(*[Text(cell_text(_get(row, c.key), c)) for c in columns])
-    _print(table, stream)
+    make_console(stream).print(table)
 
 
 def print_record(record: Any, columns: Sequence[Column], stream: IO[str] | None = None) -> None:
     """One object as a two-column table of field and value."""
+    stream = stream or sys.stdout
+    if not stream.isatty():
+        cells = [[c.title, cell_text(_get(record, c.key), c)] for c in columns]
+        _write_lines(stream, _plain_lines(cells, [False, False], header=None))
+        return
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -247,7 +266,7 @@ def print_record(record: Any, columns: Sequence[Column], stream: IO[str] | None 
     table.add_column("value", no_wrap=not stream.isatty(), overflow="fold")
     for column in columns:
         table.add_row(Text(column.title), Text(cell_text(_get(record, column.key), column)))
-    _print(table, stream)
+    make_console(stream).print(table)
 
 
 def emit(rows: Sequence[Any], columns: Sequence[Column], fmt: Format, stream: IO[str] | None = None) -> None:
