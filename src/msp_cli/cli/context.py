@@ -55,6 +55,11 @@ class AppContext:
         with self.database.transaction(write=write) as session:
             yield session, resolve_actor(session, self.settings.actor, self.settings.as_user)
 
+    def acting_user(self) -> Actor:
+        """The acting user, for commands that manage their own transactions (db copy)."""
+        with self.session(write=False) as (_session, actor):
+            return actor
+
     # Messages go to stderr; data goes to stdout.
     @staticmethod
     def say(message: str) -> None:

@@ -22,9 +22,7 @@ def copy(
     from msp_cli.database_copy import copy_database
 
     app_ctx = context.get(ctx)
-    with app_ctx.session(write=False) as (session, actor):
-        pass  # resolves the acting user (and upgrades the source schema) before copying
-    report = copy_database(app_ctx.database, to, actor)
+    report = copy_database(app_ctx.database, to, app_ctx.acting_user())
     rows = [{"table": name, "rows": count} for name, count in report.tables.items()]
     emit(rows, [Column("table"), Column("rows", justify="right")], fmt)
     app_ctx.say(
