@@ -75,3 +75,8 @@ def canonical(value: Decimal, min_places: int = 2) -> Decimal:
     if whole == "-0" and not fraction.strip("0"):
         whole = "0"
     return Decimal(f"{whole}.{fraction}" if fraction else whole)
+
+
+def is_currency_code(text: str) -> bool:
+    """A 3-letter ISO 4217-style code such as USD (upper-case it first)."""
+    return len(text) == 3 and text.isascii() and text.isalpha()

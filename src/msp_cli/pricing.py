@@ -22,7 +22,7 @@ from msp_cli.actors import Actor
 from msp_cli.customers import require_customer
 from msp_cli.errors import InvalidInput, NotFound
 from msp_cli.models import PricingRule, utcnow
-from msp_cli.money import MONEY, ZERO, format_amount, multiply, parse_decimal
+from msp_cli.money import MONEY, ZERO, format_amount, is_currency_code, multiply, parse_decimal
 from msp_cli.months import month_in_range, parse_month
 from msp_cli.naming import validate_name
 from msp_cli.patterns import has_wildcard, literal_length, matches, validate_pattern
@@ -182,7 +182,7 @@ def add_rule(
             raise InvalidInput("--service applies to margins and discounts only")
         amount = _check_amount(kind, value)
         rule_currency = (currency or default_currency).strip().upper()
-        if len(rule_currency) != 3 or not rule_currency.isalpha() or not rule_currency.isascii():
+        if not is_currency_code(rule_currency):
             raise InvalidInput(f"invalid currency {currency!r}: expected a 3-letter code such as USD")
     customer = require_customer(session, actor, code)
     table = PricingRule.__table__

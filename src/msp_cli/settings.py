@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from msp_cli.errors import InvalidInput
+from msp_cli.money import is_currency_code
 
 APP_NAME = "msp"
 
@@ -64,7 +65,7 @@ def validate_setting(key: str, value: str) -> str | int | float:
             raise InvalidInput(f"rebill_cooldown_hours must be between 0 and 8784, not '{value}'")
         return int(hours) if hours == hours.to_integral_value() else float(hours)
     if key == "currency":
-        if len(value) != 3 or not value.isalpha() or not value.isascii():
+        if not is_currency_code(value):
             raise InvalidInput(f"currency must be a 3-letter ISO 4217 code, not '{value}'")
         return value.upper()
     return value

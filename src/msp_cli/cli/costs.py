@@ -13,7 +13,8 @@ import typer
 from msp_cli.cli import context
 from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import FORMAT
-from msp_cli.cli.output import Column, Format, cents, emit
+from msp_cli.cli.output import Column, Format, emit
+from msp_cli.money import format_amount
 
 app = group_app("costs")
 
@@ -68,7 +69,7 @@ def _progress() -> Iterator[Callable[[str, float], None] | None]:
 
 
 def _money_by_currency(amounts: dict[str, Any]) -> str:
-    return ", ".join(f"{currency} {cents(amount)}" for currency, amount in sorted(amounts.items())) or "nothing"
+    return ", ".join(f"{currency} {format_amount(amount)}" for currency, amount in sorted(amounts.items())) or "nothing"
 
 
 @app.command("import")

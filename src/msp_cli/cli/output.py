@@ -18,11 +18,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from enum import Enum
 from typing import IO, Any
 
 from msp_cli.csvinput import is_formula_like
+from msp_cli.money import format_amount
 
 _ZERO = timedelta(0)
 
@@ -94,10 +95,6 @@ def count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-def cents(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN):,}"
-
-
 def cell_text(value: Any, column: Column | None = None) -> str:
     """How one value reads in a table cell."""
     if value is None:
@@ -105,7 +102,7 @@ def cell_text(value: Any, column: Column | None = None) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, Decimal):
-        return cents(value) if column is None or column.money else format(value, "f")
+        return format_amount(value) if column is None or column.money else format(value, "f")
     if isinstance(value, datetime):
         return iso_time(value)
     if isinstance(value, (list, tuple)):
