@@ -20,10 +20,10 @@ import sys
 from pathlib import Path
 
 from benchmarks.harness import (
-    SHARED_FOCUS, Measurement, checked, msp, msp_env, python, remove_database, run_once,
+    SAMPLE_FOCUS, Measurement, checked, msp, msp_env, python, remove_database, run_once,
 )
 
-SOURCES = [SHARED_FOCUS / f"focus_1_2_cost_and_usage_{p}.csv" for p in ("aws", "azure", "gcp")]
+SOURCES = [SAMPLE_FOCUS / f"focus_1_2_cost_and_usage_{p}.csv.gz" for p in ("aws", "azure", "gcp")]
 # Each shared linked account becomes 2, and each row lands on every day of the month in
 # turn: about 40,000 roll-up rows however many rows are generated, about 12 rows per
 # roll-up row at 500,000 rows (real exports have one row per resource and hour or day).

@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_FOCUS = ROOT.parent / "shared" / "data" / "focus"
+# The sample files the tests use (gzip'd CSV, which DuckDB reads as it is).
+SAMPLE_FOCUS = ROOT / "tests" / "data" / "focus"
 _SCRIPT = Path(sys.executable).parent / "msp"
 # What users run: the installed console script (no runpy), else the module.
 MSP = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "msp_cli"]

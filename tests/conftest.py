@@ -19,7 +19,6 @@ from msp_cli.cli.app import app
 pytest_plugins = ["cost_rows"]
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_FOCUS = ROOT.parent / "shared" / "data" / "focus"
 EXAMPLES = ROOT / "examples"
 
 

@@ -9,12 +9,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import SHARED_FOCUS
-
 from msp_cli.money import canonical
+from samples import GENERATED_12, SAMPLE_10  # noqa: F401  (re-exported for the tests)
 
-SAMPLE_10 = SHARED_FOCUS / "focus-1.0-sample.csv"
-GENERATED_12 = [SHARED_FOCUS / f"focus_1_2_cost_and_usage_{p}.csv" for p in ("aws", "azure", "gcp")]
 
 COLUMNS = [
     "ProviderName", "BillingAccountId", "BillingAccountName", "SubAccountId", "SubAccountName",

@@ -16,7 +16,8 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import SHARED_FOCUS, query_database
+from conftest import query_database
+from samples import SAMPLE_10
 from focusdata import file_sums
 
 from reliability.workloads import (
@@ -52,7 +53,7 @@ def test_eight_processes_mixing_rebill_users_and_costs(run, database_url, tmp_pa
     codes = populate_billable(database_url, CUSTOMERS, month=MONTH)
     files = {code: _users_file(tmp_path, code) for code in IMPORTERS}
     aws = repeated_focus_file(tmp_path / "aws.csv", 20)
-    focus_10 = SHARED_FOCUS / "focus-1.0-sample.csv"
+    focus_10 = SAMPLE_10
 
     commands = (
         [("rebill", "--all", "--month", MONTH, "--format", "json")] * 3

@@ -20,11 +20,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-from conftest import SHARED_FOCUS, query_database
+from conftest import query_database
 
 from cost_rows import cost_row, load_costs
+from samples import AWS_SAMPLE
 
-AWS_SAMPLE = SHARED_FOCUS / "focus_1_2_cost_and_usage_aws.csv"
 
 # Failures that must never reach a user, whatever else happens at the same time.
 FORBIDDEN = ("database is locked", "internal error", "Traceback", "deadlock detected", "could not serialize")
