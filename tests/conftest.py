@@ -56,7 +56,7 @@ def postgres_template():
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from msp_cli.db import Database
+    from msp_cli.store.database import Database
 
     name = f"msp_template_{os.getpid()}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")

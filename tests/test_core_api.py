@@ -4,10 +4,13 @@ from decimal import Decimal
 
 import pytest
 
-from msp_cli import accounts, audit, customers, payers
-from msp_cli.actors import Actor, operator
-from msp_cli.db import Database
-from msp_cli.errors import Conflict, PermissionDenied
+from msp_cli.directory import accounts
+from msp_cli.access import audit
+from msp_cli.directory import customers
+from msp_cli.directory import payers
+from msp_cli.access.actors import Actor, operator
+from msp_cli.store.database import Database
+from msp_cli.common.errors import Conflict, PermissionDenied
 
 
 def test_core_api_without_the_cli(database_url):
@@ -60,7 +63,7 @@ def test_customer_users_see_only_their_customer(database_url):
 def test_money_column_is_exact(database_url):
     from sqlalchemy import select
 
-    from msp_cli.models import CostRollup
+    from msp_cli.store.models import CostRollup
 
     database = Database(database_url)
     value = Decimal("12345678901234567890.123456789012345678")

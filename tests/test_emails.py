@@ -7,8 +7,8 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from msp_cli.emails import EmailNormaliser, normalise_email
-from msp_cli.errors import InvalidInput
+from msp_cli.common.emails import EmailNormaliser, normalise_email
+from msp_cli.common.errors import InvalidInput
 
 
 def reference(value: str) -> str | None:

@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from msp_cli.errors import InvalidInput
-from msp_cli.months import current_month, month_in_range, parse_month
+from msp_cli.common.errors import InvalidInput
+from msp_cli.common.months import current_month, month_in_range, parse_month
 
 
 @pytest.mark.parametrize("value", ["2026-10", "2026-01", "2026-12", " 2026-10 "])

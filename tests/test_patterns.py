@@ -1,7 +1,7 @@
 import pytest
 
-from msp_cli.errors import InvalidInput
-from msp_cli.patterns import literal_length, matches, validate_pattern
+from msp_cli.common.errors import InvalidInput
+from msp_cli.common.patterns import literal_length, matches, validate_pattern
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,6 @@ def test_unreachable_server_is_one_line_without_the_password(run):
     ],
 )
 def test_mask_url(url, masked):
-    from msp_cli.db import mask_url
+    from msp_cli.store.database import mask_url
 
     assert mask_url(url) == masked

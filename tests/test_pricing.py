@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from msp_cli.pricing import Rule, choose_rule
+from msp_cli.billing.pricing import Rule, choose_rule
 
 
 def test_add_list_remove(billing):

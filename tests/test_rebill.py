@@ -133,7 +133,7 @@ def test_customer_or_all_is_required_and_exclusive(billing):
 
 
 def test_a_failing_customer_does_not_stop_the_others(billing, monkeypatch):
-    import msp_cli.bills as bills
+    import msp_cli.billing.bills as bills
 
     real = bills.price_bill
 

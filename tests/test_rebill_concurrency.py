@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from cost_rows import cost_row, load_costs
-from msp_cli.db import Database
-from msp_cli.models import Account, Customer, Payer, utcnow
+from msp_cli.store.database import Database
+from msp_cli.store.models import Account, Customer, Payer, utcnow
 
 MONTH = "2024-01"  # surely in the past whenever the test runs
 CUSTOMERS = 40

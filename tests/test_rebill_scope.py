@@ -6,10 +6,14 @@ import pytest
 from freezegun import freeze_time
 
 from cost_rows import MONTH
-from msp_cli import actors, bill_versions, invoices, pricing, rebilling
-from msp_cli.actors import Actor
-from msp_cli.db import Database
-from msp_cli.errors import PermissionDenied
+from msp_cli.access import actors
+from msp_cli.billing import versions
+from msp_cli.billing import invoices
+from msp_cli.billing import pricing
+from msp_cli.billing import rebilling
+from msp_cli.access.actors import Actor
+from msp_cli.store.database import Database
+from msp_cli.common.errors import PermissionDenied
 
 USER = Actor(name="op", as_user="u@x.com", customer="ACME", role="viewer")
 
@@ -32,20 +36,20 @@ def session(db_path, billed):
 
 
 def test_customer_user_sees_own_prices_only(session):
-    bill = bill_versions.show_bill(session, USER, "acme", MONTH)
+    bill = versions.show_bill(session, USER, "acme", MONTH)
     assert [set(line) for line in bill.lines] == [{"line", "linked_account", "service", "currency", "price"}] * 2
     assert bill.totals == [{"currency": "USD", "price": bill.totals[0]["price"]}]
-    history = bill_versions.bill_history(session, USER)
+    history = versions.bill_history(session, USER)
     assert {h["customer"] for h in history} == {"ACME"} and all("cost" not in h for h in history)
-    exported = bill_versions.export_lines(session, USER, MONTH)
+    exported = versions.export_lines(session, USER, MONTH)
     assert [list(row) for row in exported] == [["customer", "month", "version", "linked_account", "service", "price"]] * 2
     assert {row["customer"] for row in exported} == {"ACME"}
 
 
 @pytest.mark.parametrize("call", [
-    lambda s: bill_versions.show_bill(s, USER, "BETA", MONTH),
-    lambda s: bill_versions.show_bill(s, USER, "ACME", MONTH, explain=True),
-    lambda s: bill_versions.bill_history(s, USER, "BETA"),
+    lambda s: versions.show_bill(s, USER, "BETA", MONTH),
+    lambda s: versions.show_bill(s, USER, "ACME", MONTH, explain=True),
+    lambda s: versions.bill_history(s, USER, "BETA"),
     lambda s: rebilling.rebill(s, USER, customers=["ACME"], month=MONTH),
     lambda s: rebilling.dry_run(s, USER, customers=["ACME"], month=MONTH),
     lambda s: rebilling.rebill_status(s, USER),
@@ -60,7 +64,7 @@ def test_customer_user_is_refused(session, call):
 
 
 def test_operator_export_has_cost_and_rule(session):
-    rows = bill_versions.export_lines(session, Actor(name="op"), MONTH)
+    rows = versions.export_lines(session, Actor(name="op"), MONTH)
     assert list(rows[0]) == ["customer", "month", "version", "linked_account", "service", "cost", "price", "rule"]
     assert [r["customer"] for r in rows] == ["ACME", "ACME", "BETA", "GAMMA"]
 

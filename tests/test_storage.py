@@ -5,8 +5,8 @@ import stat
 
 import pytest
 
-from msp_cli.db import Database
-from msp_cli.migrations import SCHEMA_VERSION
+from msp_cli.store.database import Database
+from msp_cli.store.migrations import SCHEMA_VERSION
 
 
 @pytest.mark.sqlite_only

@@ -10,7 +10,7 @@ def snapshot(database_url):
     """snapshot() -> every row of every msp table, to prove a command changed nothing."""
     from sqlalchemy import create_engine, inspect, select
 
-    from msp_cli.models import SQLModel
+    from msp_cli.store.models import SQLModel
 
     url = database_url if "://" in database_url else f"sqlite:///{database_url}"
     engine = create_engine(url)

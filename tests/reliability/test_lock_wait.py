@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from msp_cli import db
+from msp_cli.store import database
 
 
 def _hold_write_lock(path, seconds: float, held: threading.Event) -> None:
@@ -26,8 +26,8 @@ def _hold_write_lock(path, seconds: float, held: threading.Event) -> None:
 @pytest.mark.parametrize("lock_wait, exit_code", [(30, 0), (1, 1)])
 def test_writer_waits_past_the_busy_timeout(run, db_path, monkeypatch, lock_wait, exit_code):
     assert run("customers", "list").exit_code == 0  # the schema
-    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 300)  # one busy wait, much shorter than the hold
-    monkeypatch.setattr(db, "LOCK_WAIT_SECONDS", lock_wait)
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 300)  # one busy wait, much shorter than the hold
+    monkeypatch.setattr(database, "LOCK_WAIT_SECONDS", lock_wait)
     held = threading.Event()
     holder = threading.Thread(target=_hold_write_lock, args=(db_path, 2.5, held))
     holder.start()

@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from msp_cli.patterns import matches
+from msp_cli.common.patterns import matches
 
 ALPHABET = "abAB01 -_.?[]*()+^$\\|{}éÉ"
 
@@ -45,9 +45,9 @@ def test_a_name_matches_itself_and_star_around_it(name):
 # --- the audit chain detects any single edited, deleted or reordered record -------------
 
 def build_chain(records: int):
-    from msp_cli import audit
-    from msp_cli.actors import operator
-    from msp_cli.db import Database
+    from msp_cli.access import audit
+    from msp_cli.access.actors import operator
+    from msp_cli.store.database import Database
 
     folder = tempfile.mkdtemp(prefix="msp-audit-")
     database = Database(str(Path(folder) / "audit.db"))
@@ -60,7 +60,7 @@ def build_chain(records: int):
 
 
 def chain_ok(database, me) -> bool:
-    from msp_cli import audit
+    from msp_cli.access import audit
 
     with database.transaction(write=False) as session:
         return audit.verify_chain(session, me).ok
@@ -78,7 +78,7 @@ tamper = st.one_of(
 def test_audit_chain_detects_any_single_tampering(records, victim, how):
     from sqlalchemy import select
 
-    from msp_cli.models import AuditRecord
+    from msp_cli.store.models import AuditRecord
 
     database, me = build_chain(records)
     assert chain_ok(database, me)
@@ -110,9 +110,9 @@ def test_audit_chain_detects_any_single_tampering(records, victim, how):
 
 from decimal import Decimal  # noqa: E402
 
-from msp_cli.bills import Cost, price_bill  # noqa: E402
-from msp_cli.money import to_cents  # noqa: E402
-from msp_cli.pricing import Rule  # noqa: E402
+from msp_cli.billing.bills import Cost, price_bill  # noqa: E402
+from msp_cli.common.money import to_cents  # noqa: E402
+from msp_cli.billing.pricing import Rule  # noqa: E402
 
 amounts = st.decimals(min_value=Decimal("-99999999.999999"), max_value=Decimal("99999999.999999"), places=6,
                       allow_nan=False, allow_infinity=False)

@@ -22,7 +22,7 @@ import pytest
 import test_scope_walk as walk
 from cost_rows import cost_row, load_costs
 
-from msp_cli.money import format_amount
+from msp_cli.common.money import format_amount
 
 MONTH = "2025-06"
 SERVICES = ("Compute", "Storage", "Network")

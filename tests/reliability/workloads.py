@@ -62,8 +62,8 @@ def users_csv(path: Path, emails: Iterable[str]) -> Path:
 def populate_billable(db: Path | str, customers: int, *, month: str, accounts: int = 3, services: int = 4) -> list[str]:
     """`customers` customers (C0000...) on payer P1, each owning `accounts` linked accounts
     with `services` cost rows each for the month; the schema must exist. Returns the codes."""
-    from msp_cli.db import Database
-    from msp_cli.models import Account, Customer, Payer, utcnow
+    from msp_cli.store.database import Database
+    from msp_cli.store.models import Account, Customer, Payer, utcnow
 
     codes = [f"C{n:04d}" for n in range(customers)]
     database = Database(str(db))

@@ -26,7 +26,7 @@ def add(
     fmt: Format = FORMAT,
 ) -> None:
     """Register a linked account; a dedicated payer's customer may receive it at once."""
-    from msp_cli.accounts import add_account
+    from msp_cli.directory.accounts import add_account
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
@@ -45,7 +45,7 @@ def list_(
     fmt: Format = FORMAT,
 ) -> None:
     """List linked accounts."""
-    from msp_cli.accounts import list_accounts
+    from msp_cli.directory.accounts import list_accounts
 
     with context.get(ctx).session(write=False) as (session, actor):
         rows = list_accounts(session, actor, unassigned=unassigned, customer=customer, payer_id=payer)
@@ -61,7 +61,7 @@ def assign(
     fmt: Format = FORMAT,
 ) -> None:
     """Assign linked accounts to a customer (all or nothing)."""
-    from msp_cli.accounts import assign_accounts
+    from msp_cli.directory.accounts import assign_accounts
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
@@ -78,7 +78,7 @@ def unassign(
     fmt: Format = FORMAT,
 ) -> None:
     """Take linked accounts away from their customer; they will not be auto-assigned back."""
-    from msp_cli.accounts import unassign_accounts
+    from msp_cli.directory.accounts import unassign_accounts
 
     app_ctx = context.get(ctx)
     app_ctx.confirm(f"Unassign {len(account_ids)} account(s) from their customers?", yes=yes, action="unassign accounts")
@@ -96,7 +96,7 @@ def match(
     fmt: Format = FORMAT,
 ) -> None:
     """Preview which linked accounts a pattern matches (case-insensitive, whole name)."""
-    from msp_cli.accounts import match_accounts
+    from msp_cli.directory.accounts import match_accounts
 
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):

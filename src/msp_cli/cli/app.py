@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 from msp_cli import __version__
 from msp_cli.cli.registry import GROUPS
 from msp_cli.cli.context import AppContext
-from msp_cli.errors import (
+from msp_cli.common.errors import (
     Conflict,
     InvalidInput,
     MspError,

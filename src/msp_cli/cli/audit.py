@@ -28,7 +28,7 @@ def list_(
     fmt: Format = FORMAT,
 ) -> None:
     """List audit records, newest first."""
-    from msp_cli.audit import list_records
+    from msp_cli.access.audit import list_records
 
     with context.get(ctx).session(write=False) as (session, actor):
         rows = list_records(session, actor, limit=limit or None, action=action, target=target)
@@ -38,7 +38,7 @@ def list_(
 @app.command("verify")
 def verify(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     """Check the hash chain; exit 1 naming the first broken record."""
-    from msp_cli.audit import verify_chain
+    from msp_cli.access.audit import verify_chain
 
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):

@@ -14,9 +14,9 @@ import typer
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from msp_cli.actors import Actor
-    from msp_cli.db import Database
-    from msp_cli.settings import Settings
+    from msp_cli.access.actors import Actor
+    from msp_cli.store.database import Database
+    from msp_cli.common.settings import Settings
 
 
 @dataclass
@@ -30,7 +30,7 @@ class AppContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            from msp_cli.settings import load_settings
+            from msp_cli.common.settings import load_settings
 
             self._settings = load_settings(config=self.config_flag, db=self.db_flag, as_user=self.as_flag)
             for key in self._settings.unknown_keys:
@@ -40,7 +40,7 @@ class AppContext:
     @property
     def database(self) -> Database:
         if self._database is None:
-            from msp_cli.db import Database
+            from msp_cli.store.database import Database
 
             # The default location is ours to create; a path the user gave must exist.
             create_parent = self.settings.sources["db"] == "default"
@@ -50,7 +50,7 @@ class AppContext:
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[tuple[Session, Actor]]:
         """The command's one transaction, with the acting user resolved inside it."""
-        from msp_cli.actors import resolve_actor
+        from msp_cli.access.actors import resolve_actor
 
         with self.database.transaction(write=write) as session:
             yield session, resolve_actor(session, self.settings.actor, self.settings.as_user)
@@ -84,7 +84,7 @@ class AppContext:
         """Destructive commands ask on a terminal and need --yes otherwise."""
         if yes:
             return
-        from msp_cli.errors import InvalidInput
+        from msp_cli.common.errors import InvalidInput
 
         if not self.stdin_is_terminal():
             raise InvalidInput(

@@ -14,7 +14,7 @@ from msp_cli.cli import context
 from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import FORMAT
 from msp_cli.cli.output import Column, Format, emit
-from msp_cli.money import format_amount
+from msp_cli.common.money import format_amount
 
 app = group_app("costs")
 
@@ -84,7 +84,7 @@ def import_(
     database as it was."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from msp_cli.focus import CostBatch, read_cost_files
+    from msp_cli.costs.focus_files import CostBatch, read_cost_files
 
     app_ctx = context.get(ctx)
     batch = CostBatch()
@@ -93,7 +93,7 @@ def import_(
     with _progress() as report, ThreadPoolExecutor(1) as pool:
         reading = pool.submit(read_cost_files, files, report, batch)
         try:
-            from msp_cli.costs import store_cost_batch
+            from msp_cli.costs.storing import store_cost_batch
 
             with app_ctx.session(write=False) as (_session, actor):
                 actor.require_operator("import cost data")
@@ -124,7 +124,7 @@ def months(
     fmt: Format = FORMAT,
 ) -> None:
     """Each payer-month loaded: totals per currency (every charge category), rows, files."""
-    from msp_cli.costs import list_cost_months
+    from msp_cli.costs.storing import list_cost_months
 
     with context.get(ctx).session(write=False) as (session, actor):
         rows = list_cost_months(session, actor, payer_id=payer)
@@ -143,7 +143,7 @@ def summary(
 
     Billed, effective and list cost per customer (or account, or service), plus a line for
     linked accounts that belong to no customer."""
-    from msp_cli.costs import cost_summary, month_has_cost_data
+    from msp_cli.costs.storing import cost_summary, month_has_cost_data
 
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):

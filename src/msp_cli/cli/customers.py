@@ -48,7 +48,7 @@ def create(
     fmt: Format = FORMAT,
 ) -> None:
     """Create a customer; a dedicated customer receives its payers' accounts automatically."""
-    from msp_cli.customers import create_customer
+    from msp_cli.directory.customers import create_customer
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
@@ -60,7 +60,7 @@ def create(
 @app.command("list")
 def list_(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     """List customers."""
-    from msp_cli.customers import list_customers
+    from msp_cli.directory.customers import list_customers
 
     with context.get(ctx).session(write=False) as (session, actor):
         rows = list_customers(session, actor)
@@ -70,7 +70,7 @@ def list_(ctx: typer.Context, fmt: Format = FORMAT) -> None:
 @app.command("show")
 def show(ctx: typer.Context, code: str = typer.Argument(..., help="Customer code (any case)."), fmt: Format = FORMAT) -> None:
     """Show a customer's scope: payers, patterns, linked accounts, users, last rebill."""
-    from msp_cli.customers import show_customer
+    from msp_cli.directory.customers import show_customer
 
     with context.get(ctx).session(write=False) as (session, actor):
         detail = show_customer(session, actor, code)
@@ -90,7 +90,7 @@ def update(
     fmt: Format = FORMAT,
 ) -> None:
     """Change a customer. Auto-assigned accounts follow the new patterns; manual ones stay."""
-    from msp_cli.customers import update_customer
+    from msp_cli.directory.customers import update_customer
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
@@ -110,7 +110,7 @@ def update(
 @app.command("delete")
 def delete(ctx: typer.Context, code: str = typer.Argument(..., help="Customer code (any case)."), yes: bool = YES) -> None:
     """Delete a customer: its accounts become unassigned and its users are removed."""
-    from msp_cli.customers import delete_customer
+    from msp_cli.directory.customers import delete_customer
 
     app_ctx = context.get(ctx)
     app_ctx.confirm(f"Delete customer {code}, unassign its accounts and remove its users?", yes=yes, action=f"delete customer '{code}'")
@@ -133,7 +133,7 @@ def import_(
     """Create or update customers from a CSV file.
 
     Header: code,name,accounts,dedicated_payers,exclude,basis (list cells separated by ';')."""
-    from msp_cli.customer_import import import_customers
+    from msp_cli.directory.customer_import import import_customers
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):

@@ -19,7 +19,7 @@ def copy(
     fmt: Format = FORMAT,
 ) -> None:
     """Copy every table to an empty database, then verify row counts and the audit chain."""
-    from msp_cli.database_copy import copy_database
+    from msp_cli.access.database_copy import copy_database
 
     app_ctx = context.get(ctx)
     report = copy_database(app_ctx.database, to, app_ctx.acting_user())

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from msp_cli.cli.context import AppContext
-    from msp_cli.users import UserView
+    from msp_cli.directory.users import UserView
 
 
 def child_environment(app_ctx: AppContext, user: UserView, *, shell: bool) -> dict[str, str]:

@@ -22,8 +22,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import IO, Any
 
-from msp_cli.csvinput import is_formula_like
-from msp_cli.money import format_amount
+from msp_cli.common.csv_input import is_formula_like
+from msp_cli.common.money import format_amount
 
 _ZERO = timedelta(0)
 
@@ -157,7 +157,7 @@ def output_file(path: str | None) -> Iterator[IO[str]]:
     if path is None or path == "-":
         yield sys.stdout
         return
-    from msp_cli.errors import InvalidInput
+    from msp_cli.common.errors import InvalidInput
 
     try:
         stream = open(path, "w", encoding="utf-8", newline="")

@@ -26,7 +26,7 @@ def add(
     fmt: Format = FORMAT,
 ) -> None:
     """Add a payer account."""
-    from msp_cli.payers import add_payer
+    from msp_cli.directory.payers import add_payer
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
@@ -38,7 +38,7 @@ def add(
 @app.command("list")
 def list_(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     """List payer accounts."""
-    from msp_cli.payers import list_payers
+    from msp_cli.directory.payers import list_payers
 
     with context.get(ctx).session(write=False) as (session, actor):
         rows = list_payers(session, actor)

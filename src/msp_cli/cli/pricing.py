@@ -34,7 +34,7 @@ def add(
     fmt: Format = FORMAT,
 ) -> None:
     """Add a pricing rule: exactly one of --margin, --discount, --fee or --credit."""
-    from msp_cli.pricing import add_rule
+    from msp_cli.billing.pricing import add_rule
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
@@ -54,7 +54,7 @@ def list_(
     fmt: Format = FORMAT,
 ) -> None:
     """List pricing rules."""
-    from msp_cli.pricing import list_rules
+    from msp_cli.billing.pricing import list_rules
 
     with context.get(ctx).session(write=False) as (session, actor):
         rules = list_rules(session, actor, code)
@@ -68,7 +68,7 @@ def remove(
     yes: bool = YES,
 ) -> None:
     """Remove a pricing rule. Bills already computed keep their explanation."""
-    from msp_cli.pricing import remove_rule
+    from msp_cli.billing.pricing import remove_rule
 
     app_ctx = context.get(ctx)
     app_ctx.confirm(f"Remove pricing rule {rule_id}?", yes=yes, action=f"remove pricing rule {rule_id}")

@@ -88,7 +88,7 @@ def _outcome_json(o: Any) -> dict[str, Any]:
 
 
 def _run_trigger(app_ctx: context.AppContext, customers: list[str], all_: bool, month: str | None, fmt: Format) -> None:
-    from msp_cli.rebilling import rebill
+    from msp_cli.billing.rebilling import rebill
 
     with progress_bar("rebilling") as advance, app_ctx.session() as (session, actor):
         result = rebill(
@@ -116,7 +116,7 @@ def _run_trigger(app_ctx: context.AppContext, customers: list[str], all_: bool, 
 
 
 def _run_dry_run(app_ctx: context.AppContext, customers: list[str], all_: bool, month: str | None, fmt: Format) -> None:
-    from msp_cli.rebilling import dry_run
+    from msp_cli.billing.rebilling import dry_run
 
     with app_ctx.session(write=False) as (session, actor):
         diffs = dry_run(session, actor, customers=customers, all_customers=all_, month=month)
@@ -164,7 +164,7 @@ def trigger(
 
 
 def _totals_text(totals: list[dict[str, Any]]) -> str:
-    from msp_cli.money import format_amount
+    from msp_cli.common.money import format_amount
 
     parts = []
     for t in totals:
@@ -185,8 +185,8 @@ def show(
     fmt: Format = FORMAT,
 ) -> None:
     """Show a bill: its lines, its total and the invoiced total of the month."""
-    from msp_cli.bill_versions import show_bill
-    from msp_cli.invoices import describe_total
+    from msp_cli.billing.versions import show_bill
+    from msp_cli.billing.invoices import describe_total
 
     with context.get(ctx).session(write=False) as (session, actor):
         bill = show_bill(session, actor, customer, month, version=version, explain=explain)
@@ -214,7 +214,7 @@ def history(
     fmt: Format = FORMAT,
 ) -> None:
     """List bill versions, newest first (one row per version and currency)."""
-    from msp_cli.bill_versions import bill_history
+    from msp_cli.billing.versions import bill_history
 
     with context.get(ctx).session(write=False) as (session, actor):
         rows = bill_history(session, actor, customer, month)
@@ -224,7 +224,7 @@ def history(
 @app.command("status")
 def status(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     """Each customer's last trigger, by whom, and when it may be rebilled again."""
-    from msp_cli.rebilling import rebill_status
+    from msp_cli.billing.rebilling import rebill_status
 
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):
@@ -248,7 +248,7 @@ def export(
 
     Columns: customer,month,version,linked_account,service,cost,price,rule (customer
     users: without cost and rule)."""
-    from msp_cli.bill_versions import CUSTOMER_EXPORT_FIELDS, EXPORT_FIELDS, export_lines
+    from msp_cli.billing.versions import CUSTOMER_EXPORT_FIELDS, EXPORT_FIELDS, export_lines
 
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):
@@ -273,7 +273,7 @@ def issue(
     fmt: Format = FORMAT,
 ) -> None:
     """Freeze the current version of a customer's bill as the month's invoice."""
-    from msp_cli.invoices import describe_total, issue_invoice
+    from msp_cli.billing.invoices import describe_total, issue_invoice
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):

@@ -29,7 +29,7 @@ def invite(
     fmt: Format = FORMAT,
 ) -> None:
     """Invite users to a customer; all addresses are checked first, then all are written."""
-    from msp_cli.users import invite_users
+    from msp_cli.directory.users import invite_users
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
@@ -52,7 +52,7 @@ def import_(
 ) -> None:
     """Invite many users from CSV; bad rows are reported as FILE:LINE: reason (exit 6)."""
     from msp_cli.cli.progress import progress_bar
-    from msp_cli.user_import import import_users
+    from msp_cli.directory.user_import import import_users
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor), progress_bar("importing users") as update:
@@ -69,7 +69,7 @@ def export(
     """Export users as a re-importable CSV file.
 
     Columns: email,name,role,status,customer,invited_at."""
-    from msp_cli.users import EXPORT_COLUMNS, list_users
+    from msp_cli.directory.users import EXPORT_COLUMNS, list_users
 
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):
@@ -87,7 +87,7 @@ def list_(
     fmt: Format = FORMAT,
 ) -> None:
     """List users (a customer user sees only its own customer's)."""
-    from msp_cli.users import list_users
+    from msp_cli.directory.users import list_users
 
     with context.get(ctx).session(write=False) as (session, actor):
         rows = list_users(session, actor, code)
@@ -97,7 +97,7 @@ def list_(
 @app.command("show")
 def show(ctx: typer.Context, email: str = typer.Argument(..., help="Email address (any case)."), fmt: Format = FORMAT) -> None:
     """Show one user."""
-    from msp_cli.users import show_user
+    from msp_cli.directory.users import show_user
 
     with context.get(ctx).session(write=False) as (session, actor):
         user = show_user(session, actor, email)
@@ -112,7 +112,7 @@ def set_role(
     fmt: Format = FORMAT,
 ) -> None:
     """Change a user's role."""
-    from msp_cli.users import set_role as set_user_role
+    from msp_cli.directory.users import set_role as set_user_role
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
@@ -125,7 +125,7 @@ def set_role(
 @app.command("remove")
 def remove(ctx: typer.Context, emails: list[str] = EMAIL_ARGS, yes: bool = YES) -> None:
     """Remove users (all or nothing); asks for confirmation."""
-    from msp_cli.users import remove_users
+    from msp_cli.directory.users import remove_users
 
     app_ctx = context.get(ctx)
     app_ctx.confirm(f"Remove {len(emails)} user(s)?", yes=yes, action="remove users")
@@ -145,7 +145,7 @@ def impersonate(
 
     Exits with the shell's or the command's exit code. Start and end are audited."""
     from msp_cli.cli.impersonation import run_as
-    from msp_cli.users import end_impersonation, start_impersonation
+    from msp_cli.directory.users import end_impersonation, start_impersonation
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):

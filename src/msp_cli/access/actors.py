@@ -1,0 +1,66 @@
+"""Who is acting, and what they may see and do.
+
+Every core function takes an `Actor` and asks it before reading or writing, so scope is
+enforced in one place for every command. An operator (the reseller's staff) sees
+everything; a customer user (impersonated with `--as`) sees only its own customer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from msp_cli.common.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class Actor:
+    """`name` is the operator recorded in the audit log; `as_user` the impersonated user."""
+
+    name: str
+    as_user: str | None = None
+    customer: str | None = None  # the impersonated user's customer code (its scope)
+    role: str | None = None  # the impersonated user's role: "admin" or "viewer"
+
+    @property
+    def is_operator(self) -> bool:
+        return self.as_user is None
+
+    def require_operator(self, what: str) -> None:
+        """Reseller-only actions: payers, audit, pricing, costs, other customers' data."""
+        if not self.is_operator:
+            raise PermissionDenied(f"{self.as_user} may not {what}")
+
+    def can_see_customer(self, code: str | None) -> bool:
+        if self.is_operator:
+            return True
+        return code is not None and self.customer is not None and code.lower() == self.customer.lower()
+
+    def require_customer(self, code: str, what: str = "see this customer") -> None:
+        if not self.can_see_customer(code):
+            raise PermissionDenied(f"{self.as_user} may not {what}")
+
+    def require_user_admin(self, code: str, what: str = "manage users") -> None:
+        """Operators, or an `admin` user of that same customer."""
+        if self.is_operator:
+            return
+        if self.role != "admin" or not self.can_see_customer(code):
+            raise PermissionDenied(f"{self.as_user} may not {what}")
+
+
+def operator(name: str) -> Actor:
+    return Actor(name=name)
+
+
+def resolve_actor(session: Session, name: str, as_user: str | None) -> Actor:
+    """The acting user for one command: the operator, or the customer user named by
+    `--as` / MSP_AS (unknown or disabled: PermissionDenied, exit 7)."""
+    if not as_user:
+        return operator(name)
+    from msp_cli.directory.users import acting_user
+
+    user = acting_user(session, as_user)
+    return Actor(name=name, as_user=user.email, customer=user.customer, role=user.role)

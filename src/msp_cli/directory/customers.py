@@ -1,0 +1,284 @@
+"""Customers and their scope: create, list, show, update, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from msp_cli.access import audit
+from msp_cli.directory import assignment
+from msp_cli.directory.accounts import AccountView, list_accounts, require_accounts
+from msp_cli.access.actors import Actor
+from msp_cli.common.errors import Conflict, InvalidInput, NotFound
+from msp_cli.store.models import (
+    Account,
+    AutoAssignBlock,
+    Customer,
+    CustomerExclude,
+    CustomerPayer,
+    CustomerUser,
+    Invoice,
+    RebillRun,
+    utcnow,
+)
+from msp_cli.common.naming import BASES, validate_choice, validate_code, validate_name
+from msp_cli.common.patterns import validate_pattern
+from msp_cli.directory.payers import require_payer
+
+
+@dataclass
+class CustomerView:
+    code: str
+    name: str
+    dedicated: bool
+    payer_ids: list[str]
+    exclude: list[str]
+    basis: str
+    account_count: int
+    created_at: datetime
+
+
+@dataclass
+class CustomerDetail(CustomerView):
+    accounts: list[AccountView] = field(default_factory=list)
+    user_count: int = 0
+    last_rebill: dict[str, Any] | None = None
+
+
+def require_customer(session: Session, actor: Actor, code: str, what: str = "see this customer") -> Customer:
+    """Find a customer without regard to case; a customer user may only reach its own."""
+    actor.require_customer(code, what)
+    customer = session.scalars(select(Customer).where(func.lower(Customer.code) == code.lower())).first()
+    if customer is None:
+        raise NotFound(f"customer '{code}' not found", hint="list customers with: msp customers list")
+    return customer
+
+
+def _views(session: Session, actor: Actor, code: str | None = None) -> list[CustomerView]:
+    c, a = Customer.__table__, Account.__table__
+    counts = select(a.c.customer, func.count().label("n")).where(a.c.customer.is_not(None)).group_by(a.c.customer).subquery()
+    query = select(c, func.coalesce(counts.c.n, 0).label("accounts")).outerjoin(counts, counts.c.customer == c.c.code)
+    if code is not None:
+        query = query.where(c.c.code == code)
+    elif not actor.is_operator:
+        query = query.where(func.lower(c.c.code) == (actor.customer or "").lower())
+    rows = session.execute(query.order_by(func.lower(c.c.code))).all()
+    payers: dict[str, list[str]] = {}
+    for r in session.execute(select(CustomerPayer.__table__).order_by(CustomerPayer.__table__.c.payer_id)):
+        payers.setdefault(r.customer, []).append(r.payer_id)
+    excludes: dict[str, list[str]] = {}
+    for r in session.execute(select(CustomerExclude.__table__).order_by(CustomerExclude.__table__.c.pattern)):
+        excludes.setdefault(r.customer, []).append(r.pattern)
+    if not actor.is_operator:
+        # Payer accounts and exclusion patterns are the reseller's own set-up.
+        payers, excludes = {}, {}
+    return [
+        CustomerView(
+            r.code, r.name, bool(payers.get(r.code)), payers.get(r.code, []), excludes.get(r.code, []),
+            r.basis, r.accounts, r.created_at,
+        )
+        for r in rows
+    ]
+
+
+def list_customers(session: Session, actor: Actor) -> list[CustomerView]:
+    return _views(session, actor)
+
+
+def show_customer(session: Session, actor: Actor, code: str) -> CustomerDetail:
+    customer = require_customer(session, actor, code)
+    view = _views(session, actor, customer.code)[0]
+    detail = CustomerDetail(**vars(view))
+    detail.accounts = list_accounts(session, actor, customer=customer.code)
+    u = CustomerUser.__table__
+    detail.user_count = session.scalar(select(func.count()).where(u.c.customer == customer.code)) or 0
+    detail.last_rebill = _last_rebill(session, customer.code)
+    return detail
+
+
+def _last_rebill(session: Session, code: str) -> dict[str, Any] | None:
+    """The newest bill version of any month: when, by whom, which month and version."""
+    r = RebillRun.__table__
+    row = session.execute(
+        select(r.c.month, r.c.version, r.c.triggered_at, r.c.triggered_by)
+        .where(r.c.customer == code)
+        .order_by(r.c.triggered_at.desc(), r.c.id.desc())
+        .limit(1)
+    ).first()
+    return dict(row._mapping) if row is not None else None
+
+
+def _check_payers_free(session: Session, payer_ids: Sequence[str], code: str | None) -> list[str]:
+    """Payers to dedicate must exist and be dedicated to no other customer."""
+    cp = CustomerPayer.__table__
+    clean: list[str] = []
+    for payer_id in payer_ids:
+        payer = require_payer(session, payer_id.strip())
+        owner = session.scalar(select(cp.c.customer).where(cp.c.payer_id == payer.id))
+        if owner is not None and owner != code:
+            raise Conflict(f"payer '{payer.id}' is already dedicated to customer '{owner}'")
+        if payer.id not in clean:
+            clean.append(payer.id)
+    return clean
+
+
+def _check_accounts_free(session: Session, account_ids: Sequence[str], code: str | None) -> list[str]:
+    accounts = require_accounts(session, account_ids)
+    for account in accounts.values():
+        if account.customer is not None and account.customer != code:
+            raise Conflict(
+                f"account '{account.id}' belongs to customer '{account.customer}'",
+                hint="move it with: msp accounts assign CODE ID --move",
+            )
+    return sorted(accounts)
+
+
+def _clean_patterns(patterns: Sequence[str]) -> list[str]:
+    clean: list[str] = []
+    for pattern in patterns:
+        value = validate_pattern(pattern)
+        if value.lower() not in (p.lower() for p in clean):
+            clean.append(value)
+    return clean
+
+
+def create_customer(
+    session: Session,
+    actor: Actor,
+    code: str,
+    name: str,
+    *,
+    accounts: Sequence[str] = (),
+    dedicated: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    basis: str = "billed",
+) -> CustomerDetail:
+    actor.require_operator("create customers")
+    code = validate_code(code)
+    name = validate_name(name)
+    basis = validate_choice(basis, BASES, "basis")
+    patterns = _clean_patterns(exclude)
+    existing = session.scalars(select(Customer).where(func.lower(Customer.code) == code.lower())).first()
+    if existing is not None:
+        raise Conflict(f"customer '{existing.code}' already exists")
+    payer_ids = _check_payers_free(session, dedicated, None)
+    account_ids = _check_accounts_free(session, accounts, None) if accounts else []
+    session.execute(Customer.__table__.insert().values(code=code, name=name, basis=basis, created_at=utcnow()))
+    _write_patterns(session, code, add=patterns)
+    _write_payers(session, code, add=payer_ids)
+    audit.record(
+        session, actor, "customer.create", code,
+        {"name": name, "basis": basis, "dedicated": payer_ids, "exclude": patterns, "accounts": account_ids},
+    )
+    if account_ids:
+        assignment.set_owner(session, account_ids, code, "manual")
+    assignment.auto_assign(session, actor, customer=code)
+    return show_customer(session, actor, code)
+
+
+def _write_patterns(session: Session, code: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
+    ce = CustomerExclude.__table__
+    for pattern in remove:
+        session.execute(ce.delete().where(ce.c.customer == code, ce.c.pattern == pattern))
+    if add:
+        session.execute(ce.insert(), [{"customer": code, "pattern": p} for p in add])
+
+
+def _write_payers(session: Session, code: str, *, add: Sequence[str] = (), clear: bool = False) -> None:
+    cp = CustomerPayer.__table__
+    if clear:
+        session.execute(cp.delete().where(cp.c.customer == code))
+    if add:
+        session.execute(cp.insert(), [{"customer": code, "payer_id": p} for p in add])
+
+
+@dataclass
+class CustomerChanges:
+    """What an update did, for the caller to report."""
+
+    changes: dict[str, Any] = field(default_factory=dict)
+    auto_assigned: list[str] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+
+
+def update_customer(
+    session: Session,
+    actor: Actor,
+    code: str,
+    *,
+    name: str | None = None,
+    add_exclude: Sequence[str] = (),
+    remove_exclude: Sequence[str] = (),
+    dedicated: Sequence[str] = (),
+    no_dedicated: bool = False,
+    basis: str | None = None,
+) -> tuple[CustomerDetail, CustomerChanges]:
+    """Change a customer; auto-assigned accounts follow the new patterns and payers."""
+    actor.require_operator("change customers")
+    customer = require_customer(session, actor, code)
+    code = customer.code
+    if name is None and basis is None and not (add_exclude or remove_exclude or dedicated or no_dedicated):
+        raise InvalidInput("nothing to update", hint="give --name, --basis, --add-exclude, --remove-exclude, --dedicated or --no-dedicated")
+    result = CustomerChanges()
+    values: dict[str, str] = {}
+    if name is not None and validate_name(name) != customer.name:
+        values["name"] = validate_name(name)
+    if basis is not None and validate_choice(basis, BASES, "basis") != customer.basis:
+        values["basis"] = validate_choice(basis, BASES, "basis")
+    current = {p.lower(): p for p in assignment.exclusion_patterns(session, code)}
+    to_remove = []
+    for pattern in _clean_patterns(remove_exclude):
+        if pattern.lower() not in current:
+            raise NotFound(f"customer '{code}' has no exclusion pattern {pattern!r}")
+        to_remove.append(current[pattern.lower()])
+    to_add = [p for p in _clean_patterns(add_exclude) if p.lower() not in current or current[p.lower()] in to_remove]
+    cp = CustomerPayer.__table__
+    before_payers = list(session.scalars(select(cp.c.payer_id).where(cp.c.customer == code).order_by(cp.c.payer_id)))
+    new_payers = [p for p in _check_payers_free(session, dedicated, code) if no_dedicated or p not in before_payers]
+
+    if values:
+        session.execute(Customer.__table__.update().where(Customer.__table__.c.code == code).values(**values))
+        result.changes.update(values)
+    if to_remove or to_add:
+        _write_patterns(session, code, add=to_add, remove=to_remove)
+        result.changes.update({"add_exclude": to_add, "remove_exclude": to_remove})
+    if no_dedicated or new_payers:
+        _write_payers(session, code, add=new_payers, clear=no_dedicated)
+        after = sorted(set(new_payers) | (set() if no_dedicated else set(before_payers)))
+        if after != before_payers:
+            result.changes["dedicated"] = after
+    if result.changes:
+        audit.record(session, actor, "customer.update", code, result.changes)
+        result.released = assignment.release_excluded(session, actor, code)
+        result.auto_assigned = assignment.auto_assign(session, actor, customer=code).get(code, [])
+    return show_customer(session, actor, code), result
+
+
+def delete_customer(session: Session, actor: Actor, code: str) -> dict[str, Any]:
+    """Delete a customer: its accounts become unassigned, its users are removed, its bill
+    versions, pricing rules and cooldown go with it. Refused while it has invoices."""
+    actor.require_operator("delete customers")
+    customer = require_customer(session, actor, code)
+    code = customer.code
+    invoices = session.scalar(select(func.count()).select_from(Invoice.__table__).where(Invoice.__table__.c.customer == code))
+    if invoices:
+        raise Conflict(
+            f"customer '{code}' has {invoices} issued invoice(s) and cannot be deleted",
+            hint="invoices are kept for the books; unassign its accounts instead",
+        )
+    a = Account.__table__
+    account_ids = list(session.scalars(select(a.c.id).where(a.c.customer == code).order_by(a.c.id)))
+    assignment.set_owner(session, account_ids, None, None)
+    u = CustomerUser.__table__
+    user_emails = list(session.scalars(select(u.c.email).where(u.c.customer == code).order_by(u.c.email)))
+    for table in (AutoAssignBlock.__table__, CustomerExclude.__table__, CustomerPayer.__table__, u):
+        session.execute(table.delete().where(table.c.customer == code))
+    session.execute(Customer.__table__.delete().where(Customer.__table__.c.code == code))
+    summary = {"code": code, "name": customer.name, "unassigned_accounts": account_ids, "removed_users": user_emails}
+    audit.record(session, actor, "customer.delete", code, summary)
+    return summary

@@ -1,0 +1,326 @@
+"""Tables (SQLModel over SQLAlchemy 2) and the column types that keep money and time exact.
+
+Money is `Decimal` end to end: SQLite has no decimal type and SQLAlchemy's `Numeric`
+goes through float there, so amounts are stored as text on SQLite and as
+`NUMERIC(38,18)` on PostgreSQL. Times are aware UTC in Python and UTC in the database.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Numeric, String, UniqueConstraint, func
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlmodel import Field, SQLModel
+
+from msp_cli.common.money import canonical
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A Decimal stored without loss: text on SQLite, NUMERIC(38,18) on PostgreSQL.
+    Values come back in one canonical form (see money.canonical): amounts with at least
+    cents, percents (min_places=0) without padding."""
+
+    impl = String(64)
+    cache_ok = True
+
+    def __init__(self, min_places: int = 2) -> None:
+        super().__init__()
+        self.min_places = min_places
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Numeric(38, 18, asdecimal=True))
+        return dialect.type_descriptor(String(64))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"money must be Decimal, not {type(value).__name__}")
+        if not value.is_finite():
+            raise ValueError(f"money must be a finite number, not {value}")
+        value = canonical(value, self.min_places)
+        return value if dialect.name == "postgresql" else format(value, "f")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return canonical(value if isinstance(value, Decimal) else Decimal(value), self.min_places)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in Python; UTC in the database whatever its time-zone support."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: msp stores aware UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+class MetaEntry(SQLModel, table=True):
+    __tablename__ = "msp_meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=200)
+
+
+class Payer(SQLModel, table=True):
+    __tablename__ = "payer"
+    id: str = Field(primary_key=True, max_length=200)
+    name: str = Field(max_length=200)
+    provider: str = Field(max_length=16)
+    created_at: datetime = _ts()
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customer"
+    code: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    basis: str = Field(default="billed", max_length=16)
+    created_at: datetime = _ts()
+
+
+class CustomerPayer(SQLModel, table=True):
+    """A payer dedicated to a customer; the primary key makes a payer dedicated at most once."""
+
+    __tablename__ = "customer_payer"
+    payer_id: str = Field(sa_column=Column(String(200), ForeignKey("payer.id"), primary_key=True))
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), nullable=False, index=True)
+    )
+
+
+class CustomerExclude(SQLModel, table=True):
+    __tablename__ = "customer_exclude"
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), primary_key=True)
+    )
+    pattern: str = Field(primary_key=True, max_length=200)
+
+
+class Account(SQLModel, table=True):
+    """A linked account (AWS account, Azure subscription, GCP project)."""
+
+    __tablename__ = "account"
+    id: str = Field(primary_key=True, max_length=200)
+    name: str = Field(max_length=200)
+    payer_id: str = Field(sa_column=Column(String(200), ForeignKey("payer.id"), nullable=False, index=True))
+    provider: str = Field(max_length=16)
+    customer: Optional[str] = Field(
+        default=None,
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="SET NULL"), nullable=True, index=True),
+    )
+    assigned_by: Optional[str] = Field(default=None, max_length=8)
+    first_seen: datetime = _ts()
+    # Latest billing month seen in cost data: decides the payer when an account moves.
+    billed_month: Optional[str] = Field(default=None, max_length=7)
+
+
+class AutoAssignBlock(SQLModel, table=True):
+    """An operator unassigned this account from this customer: never auto-assign it back."""
+
+    __tablename__ = "auto_assign_block"
+    account_id: str = Field(
+        sa_column=Column(String(200), ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
+    )
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), primary_key=True)
+    )
+
+
+class AuditRecord(SQLModel, table=True):
+    __tablename__ = "audit_record"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = _ts()
+    actor: str = Field(max_length=200)
+    as_user: Optional[str] = Field(default=None, max_length=320)
+    action: str = Field(max_length=64, index=True)
+    target: str = Field(max_length=400)
+    details: str  # canonical JSON
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The last record of the chain; its row lock serialises appends on PostgreSQL,
+    and it lets `audit verify` notice a deleted tail."""
+
+    __tablename__ = "audit_head"
+    id: int = Field(primary_key=True)
+    last_id: int = 0
+    last_hash: str = Field(default="", max_length=64)
+
+
+# Codes are unique without regard to case (`acme` collides with `ACME`).
+Index("ux_customer_code_nocase", func.lower(Customer.__table__.c.code), unique=True)
+
+
+class CostRollup(SQLModel, table=True):
+    """Cost data rolled up by (payer, month, linked account, service, charge category,
+    currency, day): what `costs import` stores and rebilling reads."""
+
+    __tablename__ = "cost_rollup"
+    payer_id: str = Field(primary_key=True, max_length=200)
+    month: str = Field(primary_key=True, max_length=7)  # YYYY-MM of BillingPeriodStart
+    account_id: str = Field(primary_key=True, max_length=200)
+    service: str = Field(primary_key=True, max_length=200)
+    charge_category: str = Field(primary_key=True, max_length=32)
+    currency: str = Field(primary_key=True, max_length=8)
+    day: str = Field(primary_key=True, max_length=10)  # YYYY-MM-DD of ChargePeriodStart
+    billed_cost: Decimal = Field(sa_type=ExactDecimal)
+    effective_cost: Decimal = Field(sa_type=ExactDecimal)
+    list_cost: Decimal = Field(sa_type=ExactDecimal)
+    rows: int
+
+
+# Bills and summaries read one month for a set of accounts.
+Index("ix_cost_rollup_month_account", CostRollup.__table__.c.month, CostRollup.__table__.c.account_id)
+
+
+class CostLoad(SQLModel, table=True):
+    """One payer-month loaded from cost files (a reload replaces it)."""
+
+    __tablename__ = "cost_load"
+    payer_id: str = Field(primary_key=True, max_length=200)
+    month: str = Field(primary_key=True, max_length=7)
+    rows: int  # rows read from files
+    files: int
+    loaded_at: datetime = _ts()
+    # {currency: {billed_cost, effective_cost, list_cost, rows}} as canonical JSON, amounts
+    # exact as text: `costs months` reads these instead of summing the roll-up (which
+    # SQLite could only do through floats). Null for a load written without them.
+    totals: Optional[str] = None
+
+
+class CustomerUser(SQLModel, table=True):
+    """A customer's user. `user` is reserved in PostgreSQL, hence the table name.
+
+    The email is stored normalised and lowercased, so the primary key makes it unique
+    without regard to case and across all customers."""
+
+    __tablename__ = "customer_user"
+    email: str = Field(primary_key=True, max_length=320)
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    role: str = Field(default="viewer", max_length=16)
+    name: Optional[str] = Field(default=None, max_length=200)
+    status: str = Field(default="invited", max_length=16)  # invited, active, disabled
+    invited_at: datetime = _ts()
+    invited_by: str = Field(max_length=200)
+
+
+class PricingRule(SQLModel, table=True):
+    """A margin or discount (percent) or a fee or credit (amount) for one customer."""
+
+    __tablename__ = "pricing_rule"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    kind: str = Field(max_length=16)  # margin, discount, fee, credit
+    percent: Optional[Decimal] = Field(default=None, sa_type=ExactDecimal(min_places=0))
+    amount: Optional[Decimal] = Field(default=None, sa_type=ExactDecimal)
+    currency: Optional[str] = Field(default=None, max_length=8)
+    service: Optional[str] = Field(default=None, max_length=200)  # pattern; None = customer-wide
+    from_month: Optional[str] = Field(default=None, max_length=7)
+    to_month: Optional[str] = Field(default=None, max_length=7)
+    description: Optional[str] = Field(default=None, max_length=200)
+    created_at: datetime = _ts()
+    created_by: str = Field(max_length=200)
+
+
+class RebillRun(SQLModel, table=True):
+    """One version of one customer's bill for one month; never changed once written."""
+
+    __tablename__ = "rebill_run"
+    __table_args__ = (UniqueConstraint("customer", "month", "version", name="ux_rebill_run_version"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    month: str = Field(max_length=7)
+    version: int
+    basis: str = Field(max_length=16)
+    triggered_at: datetime = _ts()
+    triggered_by: str = Field(max_length=200)
+    status: str = Field(default="complete", max_length=16)
+
+
+class RebillTotal(SQLModel, table=True):
+    """A run's totals, one row per currency (amounts never add across currencies)."""
+
+    __tablename__ = "rebill_total"
+    run_id: int = Field(sa_column=Column(ForeignKey("rebill_run.id", ondelete="CASCADE"), primary_key=True))
+    currency: str = Field(primary_key=True, max_length=8)
+    cost: Decimal = Field(sa_type=ExactDecimal)
+    price: Decimal = Field(sa_type=ExactDecimal)
+    lines: int
+
+
+class BillLine(SQLModel, table=True):
+    """One line of a run: a linked account and service (or a fee or credit)."""
+
+    __tablename__ = "bill_line"
+    run_id: int = Field(sa_column=Column(ForeignKey("rebill_run.id", ondelete="CASCADE"), primary_key=True))
+    line: int = Field(primary_key=True)
+    kind: str = Field(max_length=16)  # usage, fee, credit
+    linked_account: Optional[str] = Field(default=None, max_length=200)
+    service: str = Field(max_length=200)
+    currency: str = Field(max_length=8)
+    cost: Decimal = Field(sa_type=ExactDecimal)  # exact, the MSP's
+    price: Decimal = Field(sa_type=ExactDecimal)  # rounded to cents once, the customer's
+    rule_id: Optional[int] = None  # no foreign key: a removed rule still explains old bills
+    rule: str = Field(max_length=400)  # what made the price, as it was at the time
+
+
+class Invoice(SQLModel, table=True):
+    """A version frozen as the invoice of a customer-month (number CODE-YYYYMM-N)."""
+
+    __tablename__ = "invoice"
+    __table_args__ = (UniqueConstraint("run_id", name="ux_invoice_run"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    number: str = Field(max_length=100, unique=True)
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="RESTRICT"), nullable=False, index=True)
+    )
+    month: str = Field(max_length=7)
+    sequence: int
+    run_id: int = Field(sa_column=Column(ForeignKey("rebill_run.id", ondelete="RESTRICT"), nullable=False))
+    version: int
+    issued_at: datetime = _ts()
+    issued_by: str = Field(max_length=200)
+
+
+class RebillCooldown(SQLModel, table=True):
+    """The last trigger of each customer; claimed with a conditional write, so concurrent
+    `rebill --all` processes rebill each customer once."""
+
+    __tablename__ = "rebill_cooldown"
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), primary_key=True)
+    )
+    triggered_at: datetime = _ts()
+    triggered_by: str = Field(max_length=200)
+    month: str = Field(max_length=7)
