@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from msp_cli.common.clock import utcnow
 from msp_cli.store.database import Database
-from msp_cli.store.models import CostLoad, CostRollup, utcnow
+from msp_cli.store.models import CostLoad, CostRollup
 
 
 def cost_row(account: str, service: str, billed: str, *, payer: str = "P1", month: str = "2026-10",

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from msp_cli.common.money import canonical
 from samples import GENERATED_12, SAMPLE_10  # noqa: F401  (re-exported for the tests)
 
+from msp_cli.common.money import canonical
 
 COLUMNS = [
     "ProviderName", "BillingAccountId", "BillingAccountName", "SubAccountId", "SubAccountName",

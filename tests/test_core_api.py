@@ -4,13 +4,11 @@ from decimal import Decimal
 
 import pytest
 
-from msp_cli.directory import accounts
 from msp_cli.access import audit
-from msp_cli.directory import customers
-from msp_cli.directory import payers
 from msp_cli.access.actors import Actor, operator
-from msp_cli.store.database import Database
 from msp_cli.common.errors import Conflict, PermissionDenied
+from msp_cli.directory import accounts, customers, payers
+from msp_cli.store.database import Database
 
 
 def test_core_api_without_the_cli(database_url):

@@ -8,7 +8,16 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from focusdata import COLUMNS, GENERATED_12, SAMPLE_10, file_rows, file_sums, query, stored_sums, write_focus
+from focusdata import (
+    COLUMNS,
+    GENERATED_12,
+    SAMPLE_10,
+    file_rows,
+    file_sums,
+    query,
+    stored_sums,
+    write_focus,
+)
 
 
 def test_sample_september_billed_total_is_exact_to_the_last_decimal(run, sql):

@@ -6,7 +6,15 @@ import json
 import sys
 
 import pytest
-from user_data import ALICE, BOB, VIC, audit_records, set_status, two_customers, users_in_db
+from user_data import (
+    ALICE,
+    BOB,
+    VIC,
+    audit_records,
+    set_status,
+    two_customers,
+    users_in_db,
+)
 
 PY_MSP = [sys.executable, "-m", "msp_cli"]
 

@@ -1,8 +1,7 @@
 """`msp rebill issue`: invoices, warnings when an invoiced month is rebilled, deletion."""
 
-from freezegun import freeze_time
-
 from cost_rows import MONTH, as_json, cost_row, load_costs
+from freezegun import freeze_time
 
 
 def test_issue_freezes_the_current_version(billing, db_path):

@@ -2,9 +2,8 @@
 
 import json
 
-from freezegun import freeze_time
-
 from cost_rows import DURING_NOVEMBER, MONTH, as_json, cost_row, load_costs
+from freezegun import freeze_time
 
 
 def rebill(run, *args):

@@ -6,10 +6,11 @@ import subprocess
 import sys
 
 import pytest
-
 from cost_rows import cost_row, load_costs
+
+from msp_cli.common.clock import utcnow
 from msp_cli.store.database import Database
-from msp_cli.store.models import Account, Customer, Payer, utcnow
+from msp_cli.store.models import Account, Customer, Payer
 
 MONTH = "2024-01"  # surely in the past whenever the test runs
 CUSTOMERS = 40

@@ -3,17 +3,14 @@
 import json
 
 import pytest
+from cost_rows import MONTH
 from freezegun import freeze_time
 
-from cost_rows import MONTH
 from msp_cli.access import actors
-from msp_cli.billing import versions
-from msp_cli.billing import invoices
-from msp_cli.billing import pricing
-from msp_cli.billing import rebilling
 from msp_cli.access.actors import Actor
-from msp_cli.store.database import Database
+from msp_cli.billing import invoices, pricing, rebilling, versions
 from msp_cli.common.errors import PermissionDenied
+from msp_cli.store.database import Database
 
 USER = Actor(name="op", as_user="u@x.com", customer="ACME", role="viewer")
 

@@ -5,9 +5,8 @@ import re
 import shlex
 from pathlib import Path
 
-from freezegun import freeze_time
-
 from cost_rows import cost_row, load_costs
+from freezegun import freeze_time
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "rebilling.md"
 

@@ -15,10 +15,9 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
-
 from conftest import query_database
-from samples import SAMPLE_10
 from focusdata import file_sums
+from samples import SAMPLE_10
 
 from reliability.workloads import (
     assert_clean,

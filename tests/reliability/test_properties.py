@@ -111,8 +111,8 @@ def test_audit_chain_detects_any_single_tampering(records, victim, how):
 from decimal import Decimal  # noqa: E402
 
 from msp_cli.billing.bills import Cost, price_bill  # noqa: E402
-from msp_cli.common.money import to_cents  # noqa: E402
 from msp_cli.billing.pricing import Rule  # noqa: E402
+from msp_cli.common.money import to_cents  # noqa: E402
 
 amounts = st.decimals(min_value=Decimal("-99999999.999999"), max_value=Decimal("99999999.999999"), places=6,
                       allow_nan=False, allow_infinity=False)

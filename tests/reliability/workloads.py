@@ -21,10 +21,8 @@ from pathlib import Path
 
 import duckdb
 from conftest import query_database
-
 from cost_rows import cost_row, load_costs
 from samples import AWS_SAMPLE
-
 
 # Failures that must never reach a user, whatever else happens at the same time.
 FORBIDDEN = ("database is locked", "internal error", "Traceback", "deadlock detected", "could not serialize")
@@ -62,8 +60,9 @@ def users_csv(path: Path, emails: Iterable[str]) -> Path:
 def populate_billable(db: Path | str, customers: int, *, month: str, accounts: int = 3, services: int = 4) -> list[str]:
     """`customers` customers (C0000...) on payer P1, each owning `accounts` linked accounts
     with `services` cost rows each for the month; the schema must exist. Returns the codes."""
+    from msp_cli.common.clock import utcnow
     from msp_cli.store.database import Database
-    from msp_cli.store.models import Account, Customer, Payer, utcnow
+    from msp_cli.store.models import Account, Customer, Payer
 
     codes = [f"C{n:04d}" for n in range(customers)]
     database = Database(str(db))

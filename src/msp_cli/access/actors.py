@@ -8,12 +8,13 @@ everything; a customer user (impersonated with `--as`) sees only its own custome
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from msp_cli.common.errors import PermissionDenied
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+from msp_cli.common.emails import normalise_email
+from msp_cli.common.errors import InvalidInput, PermissionDenied
+from msp_cli.store.models import CustomerUser
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,17 @@ def operator(name: str) -> Actor:
 
 def resolve_actor(session: Session, name: str, as_user: str | None) -> Actor:
     """The acting user for one command: the operator, or the customer user named by
-    `--as` / MSP_AS (unknown or disabled: PermissionDenied, exit 7)."""
+    `--as` / MSP_AS, which must exist and not be disabled (else exit 7)."""
     if not as_user:
         return operator(name)
-    from msp_cli.directory.users import acting_user
-
-    user = acting_user(session, as_user)
+    try:
+        email: str | None = normalise_email(as_user)
+    except InvalidInput:
+        email = None
+    u = CustomerUser.__table__
+    user = session.execute(select(u.c.email, u.c.customer, u.c.role, u.c.status).where(u.c.email == email)).first()
+    if user is None:
+        raise PermissionDenied(f"unknown user '{as_user}' in --as/MSP_AS", hint="list users with: msp users list")
+    if user.status == "disabled":
+        raise PermissionDenied(f"user '{user.email}' is disabled")
     return Actor(name=name, as_user=user.email, customer=user.customer, role=user.role)

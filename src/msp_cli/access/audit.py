@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from msp_cli.access.actors import Actor
-from msp_cli.store.models import AuditHead, AuditRecord, utcnow
+from msp_cli.common.clock import utcnow
+from msp_cli.store.models import AuditHead, AuditRecord
 
 
 def format_time(at: datetime) -> str:

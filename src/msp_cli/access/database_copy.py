@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from msp_cli.access import audit
 from msp_cli.access.actors import Actor
-from msp_cli.store.database import Database, mask_url
 from msp_cli.common.errors import Conflict, DatabaseError
+from msp_cli.store.database import Database, mask_url
 from msp_cli.store.models import SQLModel
 
 BATCH = 5_000

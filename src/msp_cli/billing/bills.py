@@ -18,11 +18,12 @@ from typing import NamedTuple
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from msp_cli.billing.pricing import NO_RULE, Rule, choose_rule, rules_by_customer
+from msp_cli.common.money import ZERO, to_cents
+from msp_cli.common.money import exact_sum as add_all
+from msp_cli.store.batches import chunked
 from msp_cli.store.database import exact_sum
 from msp_cli.store.models import Account, CostRollup, Customer
-from msp_cli.common.money import ZERO, exact_sum as add_all, to_cents
-from msp_cli.billing.pricing import NO_RULE, Rule, choose_rule, rules_by_customer
-from msp_cli.directory.assignment import chunked
 
 BILLED_CATEGORIES = ("usage", "purchase", "adjustment")
 BATCH = 200  # customers per aggregate query

@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 
 from msp_cli.access import audit
 from msp_cli.access.actors import Actor
-from msp_cli.directory.customers import require_customer
+from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import Conflict, NotFound
-from msp_cli.store.models import Invoice, RebillRun, RebillTotal, utcnow
 from msp_cli.common.money import format_amount, format_difference
 from msp_cli.common.months import compact, parse_month
-from msp_cli.directory.assignment import chunked
+from msp_cli.directory.lookups import require_customer
+from msp_cli.store.batches import chunked
+from msp_cli.store.models import Invoice, RebillRun, RebillTotal
 
 
 @dataclass

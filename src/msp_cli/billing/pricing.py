@@ -10,22 +10,35 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from msp_cli.access import audit
 from msp_cli.access.actors import Actor
-from msp_cli.directory.customers import require_customer
+from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import InvalidInput, NotFound
-from msp_cli.store.models import PricingRule, utcnow
-from msp_cli.common.money import MONEY, ZERO, format_amount, is_currency_code, multiply, parse_decimal
+from msp_cli.common.money import (
+    MONEY,
+    ZERO,
+    format_amount,
+    is_currency_code,
+    multiply,
+    parse_decimal,
+)
 from msp_cli.common.months import month_in_range, parse_month
 from msp_cli.common.naming import validate_name
-from msp_cli.common.patterns import has_wildcard, literal_length, matches, validate_pattern
+from msp_cli.common.patterns import (
+    has_wildcard,
+    literal_length,
+    matches,
+    validate_pattern,
+)
+from msp_cli.directory.lookups import require_customer
+from msp_cli.store.models import PricingRule
 
 PERCENT_KINDS = ("margin", "discount")
 AMOUNT_KINDS = ("fee", "credit")
@@ -118,7 +131,7 @@ def rules_by_customer(session: Session, customers: Iterable[str], month: str) ->
     table = PricingRule.__table__
     codes = sorted(set(customers))
     found: dict[str, list[Rule]] = {code: [] for code in codes}
-    from msp_cli.directory.assignment import chunked
+    from msp_cli.store.batches import chunked
 
     for chunk in chunked(codes):
         for row in session.execute(select(table).where(table.c.customer.in_(chunk)).order_by(table.c.id)):

@@ -20,21 +20,25 @@ from sqlalchemy.orm import Session
 
 from msp_cli.access import audit
 from msp_cli.access.actors import Actor
-from msp_cli.billing.versions import latest_runs, run_lines
 from msp_cli.billing.bills import Bill, Line, Total, compute_bills
-from msp_cli.directory.customers import require_customer
-from msp_cli.common.errors import InvalidInput, RuleViolation
 from msp_cli.billing.invoices import invoiced_warnings, latest_invoices
-from msp_cli.store.models import BillLine, CostLoad, Customer, RebillCooldown, RebillRun, RebillTotal, utcnow
+from msp_cli.billing.versions import latest_runs, run_lines
+from msp_cli.common.clock import iso_time, utcnow
+from msp_cli.common.errors import InvalidInput, RuleViolation
 from msp_cli.common.months import current_month, parse_month
-from msp_cli.directory.assignment import chunked
+from msp_cli.directory.lookups import require_customer
+from msp_cli.store.batches import chunked
+from msp_cli.store.models import (
+    BillLine,
+    CostLoad,
+    Customer,
+    RebillCooldown,
+    RebillRun,
+    RebillTotal,
+)
 
 BATCH = 200
 Progress = Callable[[int, int], None]
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -54,7 +58,7 @@ class Outcome:
     @property
     def cooldown_message(self) -> str:
         assert self.last_triggered_at and self.next_allowed_at
-        return f"{self.customer} was rebilled at {_iso(self.last_triggered_at)}; next allowed at {_iso(self.next_allowed_at)}"
+        return f"{self.customer} was rebilled at {iso_time(self.last_triggered_at)}; next allowed at {iso_time(self.next_allowed_at)}"
 
 
 @dataclass

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from msp_cli.access.actors import Actor
 from msp_cli.billing.bills import Line, Total
-from msp_cli.directory.customers import require_customer
-from msp_cli.common.errors import NotFound
 from msp_cli.billing.invoices import InvoiceView, latest_invoices
-from msp_cli.store.models import BillLine, Invoice, RebillRun, RebillTotal
+from msp_cli.common.errors import NotFound
 from msp_cli.common.months import parse_month
-from msp_cli.directory.assignment import chunked
+from msp_cli.directory.lookups import require_customer
+from msp_cli.store.batches import chunked
+from msp_cli.store.models import BillLine, Invoice, RebillRun, RebillTotal
 
 # What a customer user may see of a line and of a total: prices only.
 CUSTOMER_LINE_FIELDS = ("line", "linked_account", "service", "currency", "price")

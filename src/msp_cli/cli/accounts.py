@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 
 from msp_cli.cli import context
-from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import FORMAT, YES
 from msp_cli.cli.output import Column, Format, emit, emit_one
+from msp_cli.cli.registry import group_app
 
 app = group_app("accounts")
 

@@ -15,8 +15,8 @@ import typer
 from typer.core import TyperGroup
 
 from msp_cli import __version__
-from msp_cli.cli.registry import GROUPS
 from msp_cli.cli.context import AppContext
+from msp_cli.cli.registry import GROUPS
 from msp_cli.common.errors import (
     Conflict,
     InvalidInput,

@@ -7,9 +7,9 @@ import sys
 import typer
 
 from msp_cli.cli import context
-from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import FORMAT
 from msp_cli.cli.output import Column, Format, emit, write_json
+from msp_cli.cli.registry import group_app
 
 app = group_app("audit")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 
 from msp_cli.cli import context
-from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import FORMAT
 from msp_cli.cli.output import Column, Format, emit
+from msp_cli.cli.registry import group_app
 
 app = group_app("config")
 
@@ -17,8 +17,8 @@ COLUMNS = [Column("key"), Column("value"), Column("source")]
 @app.command("show")
 def show(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     """Show every setting, its value and where it came from."""
-    from msp_cli.store.database import mask_url
     from msp_cli.common.settings import KNOWN_KEYS
+    from msp_cli.store.database import mask_url
 
     settings = context.get(ctx).settings
     rows = []
@@ -44,8 +44,8 @@ def set_(
     value: str = typer.Argument(..., help="The new value."),
 ) -> None:
     """Write one setting to the config file."""
-    from msp_cli.store.database import mask_url
     from msp_cli.common.settings import write_setting
+    from msp_cli.store.database import mask_url
 
     app_ctx = context.get(ctx)
     path = app_ctx.settings.config_path

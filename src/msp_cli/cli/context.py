@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from msp_cli.access.actors import Actor
-    from msp_cli.store.database import Database
     from msp_cli.common.settings import Settings
+    from msp_cli.store.database import Database
 
 
 @dataclass

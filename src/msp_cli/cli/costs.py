@@ -11,9 +11,9 @@ from typing import Any
 import typer
 
 from msp_cli.cli import context
-from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import FORMAT
 from msp_cli.cli.output import Column, Format, emit
+from msp_cli.cli.registry import group_app
 from msp_cli.common.money import format_amount
 
 app = group_app("costs")
@@ -52,7 +52,13 @@ def _progress() -> Iterator[Callable[[str, float], None] | None]:
     if not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from msp_cli.cli.output import make_console
 

@@ -7,9 +7,18 @@ import sys
 import typer
 
 from msp_cli.cli import context
-from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import DRY_RUN, FORMAT, STRICT, YES
-from msp_cli.cli.output import Column, Format, count, emit, print_record, print_table, write_csv, write_json
+from msp_cli.cli.output import (
+    Column,
+    Format,
+    count,
+    emit,
+    print_record,
+    print_table,
+    write_csv,
+    write_json,
+)
+from msp_cli.cli.registry import group_app
 
 app = group_app("customers")
 

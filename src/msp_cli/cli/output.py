@@ -17,15 +17,14 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from typing import IO, Any
 
+from msp_cli.common.clock import iso_time
 from msp_cli.common.csv_input import is_formula_like
 from msp_cli.common.money import format_amount
-
-_ZERO = timedelta(0)
 
 
 class Format(str, Enum):
@@ -82,12 +81,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return iso_time(value)
     return value
-
-
-def iso_time(value: datetime) -> str:
-    # isoformat is C and about 3x faster than strftime; a UTC time ends in "+00:00".
-    text = value.isoformat(timespec="seconds")
-    return text[:-6] + "Z" if value.utcoffset() == _ZERO else text
 
 
 def count(number: int, noun: str) -> str:

@@ -20,7 +20,13 @@ def progress_bar(description: str) -> Iterator[ProgressUpdate]:
     if not sys.stderr.isatty():
         yield _ignore
         return
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from msp_cli.cli.output import make_console
 

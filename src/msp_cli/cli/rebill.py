@@ -12,9 +12,20 @@ from typing import Any
 import typer
 
 from msp_cli.cli import context
-from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import FORMAT
-from msp_cli.cli.output import Column, Format, emit, emit_one, output_file, print_record, print_table, write_csv, write_json
+from msp_cli.cli.output import (
+    Column,
+    Format,
+    emit,
+    emit_one,
+    output_file,
+    print_record,
+    print_table,
+    write_csv,
+    write_json,
+)
+from msp_cli.cli.registry import group_app
+from msp_cli.common.clock import iso_time
 
 app = group_app("rebill", invoke_without_command=True)
 
@@ -185,8 +196,8 @@ def show(
     fmt: Format = FORMAT,
 ) -> None:
     """Show a bill: its lines, its total and the invoiced total of the month."""
-    from msp_cli.billing.versions import show_bill
     from msp_cli.billing.invoices import describe_total
+    from msp_cli.billing.versions import show_bill
 
     with context.get(ctx).session(write=False) as (session, actor):
         bill = show_bill(session, actor, customer, month, version=version, explain=explain)
@@ -199,7 +210,7 @@ def show(
         invoice = bill.invoice
         header = {
             "customer": bill.customer, "month": bill.month, "version": f"{bill.version} of {bill.current_version} ({bill.status})",
-            "triggered": f"{bill.triggered_at:%Y-%m-%dT%H:%M:%SZ} by {bill.triggered_by}", "total": _totals_text(bill.totals),
+            "triggered": f"{iso_time(bill.triggered_at)} by {bill.triggered_by}", "total": _totals_text(bill.totals),
             "invoiced": f"{describe_total(invoice.total)} ({invoice.number}, version {invoice.version})" if invoice else "not invoiced",
         }
         print_record(header, [Column(key) for key in header])
@@ -248,7 +259,11 @@ def export(
 
     Columns: customer,month,version,linked_account,service,cost,price,rule (customer
     users: without cost and rule)."""
-    from msp_cli.billing.versions import CUSTOMER_EXPORT_FIELDS, EXPORT_FIELDS, export_lines
+    from msp_cli.billing.versions import (
+        CUSTOMER_EXPORT_FIELDS,
+        EXPORT_FIELDS,
+        export_lines,
+    )
 
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):

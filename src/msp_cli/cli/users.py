@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-
 import typer
 
 from msp_cli.cli import context
-from msp_cli.cli.registry import group_app
 from msp_cli.cli.options import DRY_RUN, FORMAT, STRICT, YES
-from msp_cli.cli.output import Column, Format, count, emit, emit_one, output_file, write_csv
+from msp_cli.cli.output import (
+    Column,
+    Format,
+    count,
+    emit,
+    emit_one,
+    output_file,
+    write_csv,
+)
+from msp_cli.cli.registry import group_app
 
 app = group_app("users")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import InvalidInput
 
 MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
@@ -21,8 +22,6 @@ def parse_month(value: str | None, what: str = "month") -> str:
 
 
 def current_month(now: datetime | None = None) -> str:
-    from msp_cli.store.models import utcnow
-
     moment = now or utcnow()
     return f"{moment.year:04d}-{moment.month:02d}"
 

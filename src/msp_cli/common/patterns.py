@@ -7,6 +7,7 @@ matching is case-insensitive over the whole name.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from msp_cli.common.errors import InvalidInput
@@ -23,6 +24,19 @@ def validate_pattern(pattern: str) -> str:
     if any(not ch.isprintable() for ch in value):
         raise InvalidInput(f"pattern {value!r} contains control characters")
     return value
+
+
+def clean_patterns(patterns: Iterable[str]) -> list[str]:
+    """Validated patterns without repeats (two patterns that differ only in case are one),
+    in the order given."""
+    clean: list[str] = []
+    seen: set[str] = set()
+    for pattern in patterns:
+        value = validate_pattern(pattern)
+        if value.lower() not in seen:
+            seen.add(value.lower())
+            clean.append(value)
+    return clean
 
 
 @lru_cache(maxsize=1024)

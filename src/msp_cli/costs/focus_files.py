@@ -26,8 +26,17 @@ from typing import Any
 from msp_cli.common.csv_input import ragged_csv_error
 from msp_cli.common.errors import InvalidInput
 from msp_cli.costs.focus_sql import (
-    CHECKS, KEY_CHECK, MACROS, MAX_ID, PROVIDER_COLUMNS, REQUIRED_COLUMNS, ROLLUP,
-    bad_condition, clean_select, reader_sql, sql_literal,
+    CHECKS,
+    KEY_CHECK,
+    MACROS,
+    MAX_ID,
+    PROVIDER_COLUMNS,
+    REQUIRED_COLUMNS,
+    ROLLUP,
+    bad_condition,
+    clean_select,
+    reader_sql,
+    sql_literal,
 )
 
 AMOUNT_COLUMNS = {"BilledCost": "billed", "EffectiveCost": "effective", "ListCost": "list"}

@@ -19,13 +19,22 @@ from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
 from msp_cli.access import audit
-from msp_cli.directory import assignment
 from msp_cli.access.actors import Actor
+from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import InvalidInput
-from msp_cli.costs.focus_files import ROLLUP_KEYS, AccountSeen, CostBatch, FileRead, clean_name
-from msp_cli.store.models import Account, CostLoad, CostRollup, Customer, Payer, utcnow
 from msp_cli.common.money import canonical
 from msp_cli.common.months import parse_month
+from msp_cli.costs.focus_files import (
+    ROLLUP_KEYS,
+    AccountSeen,
+    CostBatch,
+    FileRead,
+    clean_name,
+)
+from msp_cli.directory import assignment
+from msp_cli.directory.lookups import require_customer
+from msp_cli.store.batches import chunked
+from msp_cli.store.models import Account, CostLoad, CostRollup, Customer, Payer
 
 AMOUNTS = ("billed_cost", "effective_cost", "list_cost")
 GROUPINGS = ("customer", "account", "service")
@@ -57,7 +66,7 @@ def _register_payers(session: Session, actor: Actor, files: list[FileRead]) -> t
     p = Payer.__table__
     wanted = sorted({payer for f in files for payer in f.payers})
     providers: dict[str, str] = {}
-    for chunk in assignment.chunked(wanted):
+    for chunk in chunked(wanted):
         providers.update({r.id: r.provider for r in session.execute(select(p.c.id, p.c.provider).where(p.c.id.in_(chunk)))})
     new_rows = []
     for payer in wanted:
@@ -98,7 +107,7 @@ def _register_accounts(
     a = Account.__table__
     ids = sorted(latest)
     known: dict[str, Any] = {}
-    for chunk in assignment.chunked(ids):
+    for chunk in chunked(ids):
         for row in session.execute(
             select(a.c.id, a.c.name, a.c.payer_id, a.c.billed_month).where(a.c.id.in_(chunk))
         ):
@@ -150,7 +159,7 @@ def _replace_months(session: Session, batch: CostBatch) -> dict[tuple[str, str],
     months = batch.month_totals()
     keys = sorted(months)
     previous: dict[tuple[str, str], int] = {}
-    for chunk in assignment.chunked(keys, 400):
+    for chunk in chunked(keys, 400):
         for row in session.execute(select(load.c.payer_id, load.c.month, load.c.rows).where(tuple_(load.c.payer_id, load.c.month).in_(chunk))):
             previous[(row.payer_id, row.month)] = row.rows
         session.execute(r.delete().where(tuple_(r.c.payer_id, r.c.month).in_(chunk)))
@@ -317,8 +326,6 @@ def cost_summary(
     r, a, c = CostRollup.__table__, Account.__table__, Customer.__table__
     code = None
     if customer is not None:
-        from msp_cli.directory.customers import require_customer
-
         code = require_customer(session, actor, customer).code
     query = (
         select(r.c.payer_id, r.c.account_id, r.c.service, r.c.currency, r.c.billed_cost, r.c.effective_cost,

@@ -12,13 +12,15 @@ from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
 from msp_cli.access import audit
-from msp_cli.directory import assignment
 from msp_cli.access.actors import Actor
-from msp_cli.common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from msp_cli.store.models import Account, AutoAssignBlock, utcnow
+from msp_cli.common.clock import utcnow
+from msp_cli.common.errors import Conflict, NotFound, PermissionDenied
 from msp_cli.common.naming import validate_id, validate_name
 from msp_cli.common.patterns import matches, validate_pattern
-from msp_cli.directory.payers import require_payer
+from msp_cli.directory import assignment
+from msp_cli.directory.lookups import require_accounts, require_customer, require_payer
+from msp_cli.store.batches import chunked
+from msp_cli.store.models import Account, AutoAssignBlock
 
 
 @dataclass(frozen=True)
@@ -71,21 +73,6 @@ def get_account(session: Session, actor: Actor, account_id: str) -> AccountView:
     return AccountView(*row)
 
 
-def require_accounts(session: Session, account_ids: Sequence[str]) -> dict[str, Account]:
-    """Load every id given; the first unknown one is an error (nothing is written)."""
-    if not account_ids:
-        raise InvalidInput("give at least one account id")
-    ids = [validate_id(i, "account") for i in account_ids]
-    found: dict[str, Account] = {}
-    for chunk in assignment.chunked(sorted(set(ids))):
-        for account in session.scalars(select(Account).where(Account.id.in_(chunk))):
-            found[account.id] = account
-    for account_id in ids:
-        if account_id not in found:
-            raise NotFound(f"account '{account_id}' not found", hint="list accounts with: msp accounts list")
-    return found
-
-
 def list_accounts(
     session: Session,
     actor: Actor,
@@ -101,16 +88,13 @@ def list_accounts(
             return []  # unassigned accounts belong to no customer, so to no customer user
         query = query.where(a.c.customer == actor.customer)
     if customer is not None:
-        from msp_cli.directory.customers import require_customer
-
         code = require_customer(session, actor, customer).code
         query = query.where(a.c.customer == code)
     if unassigned:
         query = query.where(a.c.customer.is_(None))
     if payer_id is not None:
         actor.require_operator("filter by payer")
-        require_payer(session, payer_id)
-        query = query.where(a.c.payer_id == payer_id)
+        query = query.where(a.c.payer_id == require_payer(session, payer_id).id)
     # Positional unpacking: 50,000 rows by attribute name cost about 0.3 s more.
     return list(starmap(AccountView, session.execute(query)))
 
@@ -120,8 +104,6 @@ def assign_accounts(
 ) -> list[AccountView]:
     """Assign accounts to a customer by hand; all or nothing."""
     actor.require_operator("assign accounts")
-    from msp_cli.directory.customers import require_customer
-
     customer = require_customer(session, actor, code).code
     accounts = require_accounts(session, account_ids)
     moved: dict[str, str] = {}
@@ -137,7 +119,7 @@ def assign_accounts(
     if changed:
         assignment.set_owner(session, changed, customer, "manual")
         b = AutoAssignBlock.__table__
-        for chunk in assignment.chunked(changed):
+        for chunk in chunked(changed):
             session.execute(b.delete().where(b.c.customer == customer, b.c.account_id.in_(chunk)))
         audit.record(session, actor, "account.assign", customer, {"accounts": changed, "moved_from": moved})
     session.expire_all()

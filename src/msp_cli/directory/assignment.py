@@ -15,16 +15,14 @@ from sqlalchemy.orm import Session
 
 from msp_cli.access import audit
 from msp_cli.access.actors import Actor
-from msp_cli.store.models import Account, AutoAssignBlock, CustomerExclude, CustomerPayer
 from msp_cli.common.patterns import matches_any
-
-# Bound parameters per IN (...) list; well under SQLite's and PostgreSQL's limits.
-CHUNK = 900
-
-
-def chunked(items: Sequence[str], size: int = CHUNK) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+from msp_cli.store.batches import chunked
+from msp_cli.store.models import (
+    Account,
+    AutoAssignBlock,
+    CustomerExclude,
+    CustomerPayer,
+)
 
 
 def exclusion_patterns(session: Session, code: str) -> list[str]:

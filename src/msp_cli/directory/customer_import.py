@@ -2,7 +2,9 @@
 
 Header `code,name,accounts,dedicated_payers,exclude,basis` (any order, list cells
 separated by `;`). Each row states what the customer should be: a column left out of
-the header leaves that field alone, an empty cell clears it. Every row is checked before
+the header leaves that field alone; an empty `exclude` or `dedicated_payers` cell clears
+that list, while `accounts` only ever adds accounts (taking one away is `msp accounts
+unassign`). Every row is checked before
 anything is written; bad rows are reported and skipped (or nothing is written with
 `strict`); re-importing the same file changes nothing.
 """
@@ -12,19 +14,36 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from msp_cli.access import audit
+from msp_cli.access.actors import Actor
+from msp_cli.common.csv_input import (
+    BadRow,
+    CsvReader,
+    ImportReport,
+    Row,
+    open_source,
+    split_list,
+)
+from msp_cli.common.errors import Conflict, MspError
+from msp_cli.common.naming import (
+    BASES,
+    validate_choice,
+    validate_code,
+    validate_name,
+)
+from msp_cli.common.patterns import clean_patterns
 from msp_cli.directory import assignment
 from msp_cli.directory.accounts import assign_accounts
-from msp_cli.access.actors import Actor
-from msp_cli.common.csv_input import BadRow, CsvReader, ImportReport, Row, open_source, split_list
 from msp_cli.directory.customers import create_customer, update_customer
-from msp_cli.common.errors import MspError
-from msp_cli.store.models import Account, Customer, CustomerPayer, Payer
-from msp_cli.common.naming import BASES, validate_choice, validate_code, validate_id, validate_name
-from msp_cli.common.patterns import validate_pattern
+from msp_cli.directory.lookups import (
+    find_customer,
+    require_accounts_free,
+    require_payers_free,
+)
+from msp_cli.store.models import Account, Customer, CustomerPayer
 
 COLUMNS = ("code", "name", "accounts", "dedicated_payers", "exclude", "basis")
 
@@ -65,30 +84,21 @@ class _Planner:
         v = row.values
         code = validate_code(v["code"])
         if code.lower() in self.codes:
-            raise _Reject(f"duplicate code '{code}' (first on line {self.codes[code.lower()]})")
+            raise Conflict(f"duplicate code '{code}' (first on line {self.codes[code.lower()]})")
         name = validate_name(v["name"])
-        existing = self.session.scalars(select(Customer).where(func.lower(Customer.code) == code.lower())).first()
+        existing = find_customer(self.session, code)
         owner = existing.code if existing else code
         basis = None
         if "basis" in self.columns:
             basis = validate_choice(v["basis"], BASES, "basis") if v["basis"] else "billed"
-        exclude = None
-        if "exclude" in self.columns:
-            exclude = []
-            for p in split_list(v["exclude"]):
-                p = validate_pattern(p)
-                if p.lower() not in (e.lower() for e in exclude):
-                    exclude.append(p)
+        exclude = clean_patterns(split_list(v["exclude"])) if "exclude" in self.columns else None
         payers = None
         if "dedicated_payers" in self.columns:
-            payers = sorted({validate_id(p, "payer") for p in split_list(v["dedicated_payers"])})
-            for payer_id in payers:
-                self._check_payer(payer_id, owner)
+            payers = sorted(require_payers_free(self.session, split_list(v["dedicated_payers"]), owner, self.payer_claims))
         accounts = None
         if "accounts" in self.columns:
-            accounts = sorted({validate_id(a, "account") for a in split_list(v["accounts"])})
-            for account_id in accounts:
-                self._check_account(account_id, owner)
+            listed = split_list(v["accounts"])
+            accounts = require_accounts_free(self.session, listed, owner, self.account_claims) if listed else []
         # Claims are recorded only once the whole row is good.
         self.codes[code.lower()] = row.line
         for payer_id in payers or []:
@@ -96,27 +106,6 @@ class _Planner:
         for account_id in accounts or []:
             self.account_claims[account_id] = owner
         return CustomerPlan(row.line, owner, name, existing, accounts, payers, exclude, basis)
-
-    def _check_payer(self, payer_id: str, owner: str) -> None:
-        if self.session.get(Payer, payer_id) is None:
-            raise _Reject(f"payer '{payer_id}' not found")
-        cp = CustomerPayer.__table__
-        current = self.session.scalar(select(cp.c.customer).where(cp.c.payer_id == payer_id))
-        claimed = self.payer_claims.get(payer_id, current)
-        if claimed is not None and claimed != owner:
-            raise _Reject(f"payer '{payer_id}' is already dedicated to customer '{claimed}'")
-
-    def _check_account(self, account_id: str, owner: str) -> None:
-        account = self.session.get(Account, account_id)
-        if account is None:
-            raise _Reject(f"account '{account_id}' not found")
-        claimed = self.account_claims.get(account_id, account.customer)
-        if claimed is not None and claimed != owner:
-            raise _Reject(f"account '{account_id}' belongs to customer '{claimed}'")
-
-
-class _Reject(Exception):
-    pass
 
 
 def _apply(session: Session, actor: Actor, plan: CustomerPlan) -> str:
@@ -177,7 +166,7 @@ def import_customers(
                 continue
             try:
                 plans.append(planner.plan(item))
-            except (_Reject, MspError) as exc:
+            except MspError as exc:
                 report.rejected.append(BadRow(item.line, str(exc)))
     # A dry run (or a strict run with bad rows) applies the rows in a savepoint and rolls
     # it back, so it reports exactly what a real run would do.

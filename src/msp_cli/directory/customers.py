@@ -11,10 +11,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from msp_cli.access import audit
-from msp_cli.directory import assignment
-from msp_cli.directory.accounts import AccountView, list_accounts, require_accounts
 from msp_cli.access.actors import Actor
+from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import Conflict, InvalidInput, NotFound
+from msp_cli.common.naming import BASES, validate_choice, validate_code, validate_name
+from msp_cli.common.patterns import clean_patterns
+from msp_cli.directory import assignment
+from msp_cli.directory.accounts import AccountView, list_accounts
+from msp_cli.directory.lookups import (
+    find_customer,
+    require_accounts_free,
+    require_customer,
+    require_payers_free,
+)
 from msp_cli.store.models import (
     Account,
     AutoAssignBlock,
@@ -24,11 +33,7 @@ from msp_cli.store.models import (
     CustomerUser,
     Invoice,
     RebillRun,
-    utcnow,
 )
-from msp_cli.common.naming import BASES, validate_choice, validate_code, validate_name
-from msp_cli.common.patterns import validate_pattern
-from msp_cli.directory.payers import require_payer
 
 
 @dataclass
@@ -48,15 +53,6 @@ class CustomerDetail(CustomerView):
     accounts: list[AccountView] = field(default_factory=list)
     user_count: int = 0
     last_rebill: dict[str, Any] | None = None
-
-
-def require_customer(session: Session, actor: Actor, code: str, what: str = "see this customer") -> Customer:
-    """Find a customer without regard to case; a customer user may only reach its own."""
-    actor.require_customer(code, what)
-    customer = session.scalars(select(Customer).where(func.lower(Customer.code) == code.lower())).first()
-    if customer is None:
-        raise NotFound(f"customer '{code}' not found", hint="list customers with: msp customers list")
-    return customer
 
 
 def _views(session: Session, actor: Actor, code: str | None = None) -> list[CustomerView]:
@@ -113,40 +109,6 @@ def _last_rebill(session: Session, code: str) -> dict[str, Any] | None:
     return dict(row._mapping) if row is not None else None
 
 
-def _check_payers_free(session: Session, payer_ids: Sequence[str], code: str | None) -> list[str]:
-    """Payers to dedicate must exist and be dedicated to no other customer."""
-    cp = CustomerPayer.__table__
-    clean: list[str] = []
-    for payer_id in payer_ids:
-        payer = require_payer(session, payer_id.strip())
-        owner = session.scalar(select(cp.c.customer).where(cp.c.payer_id == payer.id))
-        if owner is not None and owner != code:
-            raise Conflict(f"payer '{payer.id}' is already dedicated to customer '{owner}'")
-        if payer.id not in clean:
-            clean.append(payer.id)
-    return clean
-
-
-def _check_accounts_free(session: Session, account_ids: Sequence[str], code: str | None) -> list[str]:
-    accounts = require_accounts(session, account_ids)
-    for account in accounts.values():
-        if account.customer is not None and account.customer != code:
-            raise Conflict(
-                f"account '{account.id}' belongs to customer '{account.customer}'",
-                hint="move it with: msp accounts assign CODE ID --move",
-            )
-    return sorted(accounts)
-
-
-def _clean_patterns(patterns: Sequence[str]) -> list[str]:
-    clean: list[str] = []
-    for pattern in patterns:
-        value = validate_pattern(pattern)
-        if value.lower() not in (p.lower() for p in clean):
-            clean.append(value)
-    return clean
-
-
 def create_customer(
     session: Session,
     actor: Actor,
@@ -162,12 +124,12 @@ def create_customer(
     code = validate_code(code)
     name = validate_name(name)
     basis = validate_choice(basis, BASES, "basis")
-    patterns = _clean_patterns(exclude)
-    existing = session.scalars(select(Customer).where(func.lower(Customer.code) == code.lower())).first()
+    patterns = clean_patterns(exclude)
+    existing = find_customer(session, code)
     if existing is not None:
         raise Conflict(f"customer '{existing.code}' already exists")
-    payer_ids = _check_payers_free(session, dedicated, None)
-    account_ids = _check_accounts_free(session, accounts, None) if accounts else []
+    payer_ids = require_payers_free(session, dedicated, None)
+    account_ids = require_accounts_free(session, accounts, None) if accounts else []
     session.execute(Customer.__table__.insert().values(code=code, name=name, basis=basis, created_at=utcnow()))
     _write_patterns(session, code, add=patterns)
     _write_payers(session, code, add=payer_ids)
@@ -232,14 +194,14 @@ def update_customer(
         values["basis"] = validate_choice(basis, BASES, "basis")
     current = {p.lower(): p for p in assignment.exclusion_patterns(session, code)}
     to_remove = []
-    for pattern in _clean_patterns(remove_exclude):
+    for pattern in clean_patterns(remove_exclude):
         if pattern.lower() not in current:
             raise NotFound(f"customer '{code}' has no exclusion pattern {pattern!r}")
         to_remove.append(current[pattern.lower()])
-    to_add = [p for p in _clean_patterns(add_exclude) if p.lower() not in current or current[p.lower()] in to_remove]
+    to_add = [p for p in clean_patterns(add_exclude) if p.lower() not in current or current[p.lower()] in to_remove]
     cp = CustomerPayer.__table__
     before_payers = list(session.scalars(select(cp.c.payer_id).where(cp.c.customer == code).order_by(cp.c.payer_id)))
-    new_payers = [p for p in _check_payers_free(session, dedicated, code) if no_dedicated or p not in before_payers]
+    new_payers = [p for p in require_payers_free(session, dedicated, code) if no_dedicated or p not in before_payers]
 
     if values:
         session.execute(Customer.__table__.update().where(Customer.__table__.c.code == code).values(**values))

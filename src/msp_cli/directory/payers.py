@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from msp_cli.access import audit
 from msp_cli.access.actors import Actor
+from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import Conflict, NotFound
-from msp_cli.store.models import Account, CustomerPayer, Payer, utcnow
 from msp_cli.common.naming import PROVIDERS, validate_choice, validate_id, validate_name
+from msp_cli.store.models import Account, CustomerPayer, Payer
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,6 @@ def add_payer(session: Session, actor: Actor, payer_id: str, name: str, provider
     )
     audit.record(session, actor, "payer.add", payer_id, {"name": name, "provider": provider})
     return get_payer(session, actor, payer_id)
-
-
-def require_payer(session: Session, payer_id: str) -> Payer:
-    payer = session.get(Payer, payer_id)
-    if payer is None:
-        raise NotFound(f"payer '{payer_id}' not found", hint="list payers with: msp payers list")
-    return payer
 
 
 def _payer_views(session: Session, payer_id: str | None = None) -> list[PayerView]:

@@ -19,14 +19,20 @@ from sqlalchemy.orm import Session
 
 from msp_cli.access import audit
 from msp_cli.access.actors import Actor
+from msp_cli.common.clock import utcnow
 from msp_cli.common.csv_input import BadRow, CsvReader, ImportReport, Row, open_source
-from msp_cli.directory.customers import require_customer
 from msp_cli.common.emails import EmailNormaliser
 from msp_cli.common.errors import InvalidInput
-from msp_cli.store.models import utcnow
 from msp_cli.common.naming import validate_name
-from msp_cli.directory.assignment import CHUNK
-from msp_cli.directory.users import insert_users, inviter, owners_of, taken_message, validate_role
+from msp_cli.directory.lookups import require_customer
+from msp_cli.directory.users import (
+    insert_users,
+    inviter,
+    owners_of,
+    taken_message,
+    validate_role,
+)
+from msp_cli.store.batches import IN_LIST_SIZE
 
 PROGRESS_EVERY = 2_000  # rows between two progress updates
 
@@ -77,7 +83,7 @@ class _Checker:
             return
         self.first_line[email] = row.line
         self.pending.append(_Candidate(row.line, email, role, name))
-        if len(self.pending) >= CHUNK:
+        if len(self.pending) >= IN_LIST_SIZE:
             self.flush()
 
     def flush(self) -> None:

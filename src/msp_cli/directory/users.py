@@ -16,13 +16,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from msp_cli.access import audit
-from msp_cli.directory import assignment
 from msp_cli.access.actors import Actor
-from msp_cli.directory.customers import require_customer
+from msp_cli.common.clock import utcnow
 from msp_cli.common.emails import EmailNormaliser, normalise_email
-from msp_cli.common.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
-from msp_cli.store.models import CustomerUser, utcnow
+from msp_cli.common.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+)
 from msp_cli.common.naming import validate_choice, validate_name
+from msp_cli.directory.lookups import require_customer
+from msp_cli.store.batches import chunked
+from msp_cli.store.models import CustomerUser
 
 ROLES = ("admin", "viewer")
 STATUSES = ("invited", "active", "disabled")
@@ -55,20 +62,6 @@ def find_user(session: Session, email: str) -> UserView | None:
     return _view(row) if row is not None else None
 
 
-def acting_user(session: Session, value: str) -> UserView:
-    """The user named by `--as` / MSP_AS: it must exist and not be disabled (else exit 7)."""
-    try:
-        email = normalise_email(value)
-    except InvalidInput:
-        email = None
-    user = find_user(session, email) if email else None
-    if user is None:
-        raise PermissionDenied(f"unknown user '{value}' in --as/MSP_AS", hint="list users with: msp users list")
-    if user.status == "disabled":
-        raise PermissionDenied(f"user '{user.email}' is disabled")
-    return user
-
-
 def require_user(session: Session, actor: Actor, email: str, what: str = "see user") -> UserView:
     """A user the actor may reach. For a customer user, an address outside its customer is
     refused whether or not it exists, so nobody can probe other customers' addresses."""
@@ -85,7 +78,7 @@ def owners_of(session: Session, emails: Sequence[str]) -> dict[str, str]:
     """{email: customer code} for the addresses already taken, in batched look-ups."""
     u = CustomerUser.__table__
     owners: dict[str, str] = {}
-    for chunk in assignment.chunked(list(emails)):
+    for chunk in chunked(list(emails)):
         rows = session.execute(select(u.c.email, u.c.customer).where(u.c.email.in_(chunk)))
         owners.update((email, customer) for email, customer in rows)
     return owners
@@ -176,7 +169,7 @@ def list_users(
         query = query.where(u.c.customer == actor.customer)
     if emails is not None:
         views: list[UserView] = []
-        for chunk in assignment.chunked(list(emails)):
+        for chunk in chunked(list(emails)):
             views.extend(_view(r) for r in session.execute(query.where(u.c.email.in_(chunk))))
         return views
     return [_view(r) for r in session.execute(query)]
@@ -209,7 +202,7 @@ def remove_users(session: Session, actor: Actor, emails: Sequence[str]) -> list[
         actor.require_user_admin(user.customer, "remove users")
         users[user.email] = user
     u = CustomerUser.__table__
-    for chunk in assignment.chunked(sorted(users)):
+    for chunk in chunked(sorted(users)):
         session.execute(u.delete().where(u.c.email.in_(chunk)))
     removed = {e: users[e].customer for e in sorted(users)}
     audit.record(session, actor, "user.remove", ",".join(removed)[:400], {"users": removed})

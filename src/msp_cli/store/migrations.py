@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, func, inspect, select
 
-from msp_cli.store import models
 from msp_cli.common.errors import DatabaseError
+from msp_cli.store import models
 
 
 @dataclass(frozen=True)
