@@ -1,6 +1,6 @@
 """Run every benchmark, print a table and write benchmarks/results.json.
 
-    python -m benchmarks [--quick] [--only NAME ...]
+python -m benchmarks [--quick] [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ def print_table(results: list[Measurement]) -> None:
     for r in results:
         base = f"{r.baseline_s:.3f}s" if r.baseline_s else "-"
         ratio = f"{r.ratio:.2f}" if r.ratio else "-"
-        print(f"{r.name:<58} {base:>9} {r.msp_s:>8.3f}s {ratio:>6}  {r.target:<22} "
-              f"{'pass' if r.passed else 'FAIL':<6} {r.note}")
+        print(
+            f"{r.name:<58} {base:>9} {r.msp_s:>8.3f}s {ratio:>6}  {r.target:<22} "
+            f"{'pass' if r.passed else 'FAIL':<6} {r.note}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,9 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     print_table(results)
     info = machine()  # imports DuckDB: only now, so that no child inherits its memory
     info["load_average_before"] = [round(x, 2) for x in load_before]
-    print(f"\n{info['cores']} cores, {info['cpu']}, Python {info['python']}, SQLite {info['sqlite']}, "
-          f"DuckDB {info['duckdb']}; load average {load_before[0]:.2f} before, "
-          f"{info['load_average'][0]:.2f} after; {elapsed:.0f} s{' (--quick)' if args.quick else ''}")
+    print(
+        f"\n{info['cores']} cores, {info['cpu']}, Python {info['python']}, SQLite {info['sqlite']}, "
+        f"DuckDB {info['duckdb']}; load average {load_before[0]:.2f} before, "
+        f"{info['load_average'][0]:.2f} after; {elapsed:.0f} s{' (--quick)' if args.quick else ''}"
+    )
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": args.quick,

@@ -20,7 +20,14 @@ import sys
 from pathlib import Path
 
 from benchmarks.harness import (
-    SAMPLE_FOCUS, Measurement, checked, msp, msp_env, python, remove_database, run_once,
+    SAMPLE_FOCUS,
+    Measurement,
+    checked,
+    msp,
+    msp_env,
+    python,
+    remove_database,
+    run_once,
 )
 
 SOURCES = [SAMPLE_FOCUS / f"focus_1_2_cost_and_usage_{p}.csv.gz" for p in ("aws", "azure", "gcp")]
@@ -53,7 +60,9 @@ def generate(path: Path, rows: int) -> None:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     sources = ", ".join(f"'{p}'" for p in SOURCES)
-    con.execute(f"CREATE TABLE base AS SELECT * FROM read_csv([{sources}], header = true, all_varchar = true, union_by_name = true)")
+    con.execute(
+        f"CREATE TABLE base AS SELECT * FROM read_csv([{sources}], header = true, all_varchar = true, union_by_name = true)"
+    )
     base = con.execute("SELECT count(*) FROM base").fetchone()[0]  # type: ignore[index]
     repeats = -(-rows // base)
     con.execute(f"""
@@ -96,9 +105,12 @@ def run_size(rows: int, runs: int, work: Path) -> dict[str, float]:
         path.unlink(missing_ok=True)
         remove_database(Path(env["MSP_DB"]))
     return {
-        "rows": rows, "groups": int(groups),
-        "bare_s": statistics.median(r.seconds for r in bare), "bare_rss": max(r.peak_rss_mb for r in bare),
-        "msp_s": statistics.median(r.seconds for r in msp_runs), "msp_rss": max(r.peak_rss_mb for r in msp_runs),
+        "rows": rows,
+        "groups": int(groups),
+        "bare_s": statistics.median(r.seconds for r in bare),
+        "bare_rss": max(r.peak_rss_mb for r in bare),
+        "msp_s": statistics.median(r.seconds for r in msp_runs),
+        "msp_rss": max(r.peak_rss_mb for r in msp_runs),
     }
 
 
@@ -110,22 +122,32 @@ def run(workdir: Path, quick: bool = False) -> list[Measurement]:
     for r in results:
         ratio_ok = r["msp_s"] <= 1.3 * r["bare_s"]
         rss_ok = r["msp_rss"] < 400
-        out.append(Measurement(
-            f"costs import: {r['rows']:,} rows ({r['groups']:,} roll-up rows)", r["msp_s"],
-            "<= 1.3x, RSS < 400 MB", ratio_ok and rss_ok, r["bare_s"],
-            f"baseline: bare DuckDB roll-up; RSS msp {r['msp_rss']:.0f} MB, bare {r['bare_rss']:.0f} MB",
-            {**r, "rows_per_s": r["rows"] / r["msp_s"]},
-        ))
+        out.append(
+            Measurement(
+                f"costs import: {r['rows']:,} rows ({r['groups']:,} roll-up rows)",
+                r["msp_s"],
+                "<= 1.3x, RSS < 400 MB",
+                ratio_ok and rss_ok,
+                r["bare_s"],
+                f"baseline: bare DuckDB roll-up; RSS msp {r['msp_rss']:.0f} MB, bare {r['bare_rss']:.0f} MB",
+                {**r, "rows_per_s": r["rows"] / r["msp_s"]},
+            )
+        )
     grown = results[-1]["msp_s"] / results[0]["msp_s"]
     bare_grown = results[-1]["bare_s"] / results[0]["bare_s"]
     # Linear: no faster growth than the rows, or than the bare query's on this (noisy) machine.
     limit = 1.1 * max(sizes[-1] / sizes[0], bare_grown)
-    out.append(Measurement(
-        f"costs import: {sizes[0]:,} -> {sizes[-1]:,} rows growth", results[-1]["msp_s"],
-        "linear", grown <= limit, results[0]["msp_s"],
-        f"{sizes[-1] / sizes[0]:.0f}x rows: msp x{grown:.2f}, bare DuckDB x{bare_grown:.2f}",
-        {"growth": grown, "bare_growth": bare_grown},
-    ))
+    out.append(
+        Measurement(
+            f"costs import: {sizes[0]:,} -> {sizes[-1]:,} rows growth",
+            results[-1]["msp_s"],
+            "linear",
+            grown <= limit,
+            results[0]["msp_s"],
+            f"{sizes[-1] / sizes[0]:.0f}x rows: msp x{grown:.2f}, bare DuckDB x{bare_grown:.2f}",
+            {"growth": grown, "bare_growth": bare_grown},
+        )
+    )
     return out
 
 

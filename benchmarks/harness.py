@@ -58,8 +58,11 @@ def run_once(argv: list[str], env: dict[str, str] | None = None, stdin: Path | N
     Output goes to temporary files rather than pipes so the child can be reaped with
     os.wait4, whose rusage is the child's alone (RUSAGE_CHILDREN would be the maximum
     over every child so far)."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
-            open(stdin or os.devnull, "rb") as inp:
+    with (
+        tempfile.TemporaryFile("w+") as out,
+        tempfile.TemporaryFile("w+") as err,
+        open(stdin or os.devnull, "rb") as inp,
+    ):
         start = time.perf_counter()
         proc = subprocess.Popen(argv, env=child_env(env), stdin=inp, stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
@@ -76,8 +79,13 @@ def checked(run: Run, argv: list[str]) -> Run:
     return run
 
 
-def median_run(argv: list[str], runs: int, env: dict[str, str] | None = None, warmup: int = 1,
-               before_each: Callable[[], None] | None = None) -> tuple[float, float, Run]:
+def median_run(
+    argv: list[str],
+    runs: int,
+    env: dict[str, str] | None = None,
+    warmup: int = 1,
+    before_each: Callable[[], None] | None = None,
+) -> tuple[float, float, Run]:
     """Median wall seconds and the highest peak RSS (MB) over `runs` runs after `warmup`
     discarded ones, with the last run; `before_each` resets state (a fresh database)."""
     times, rss = [], []

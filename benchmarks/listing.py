@@ -28,5 +28,13 @@ def run(workdir: Path, quick: bool = False) -> list[Measurement]:
     make_database(env, ACCOUNTS)
     seconds, rss, last = median_run(msp("accounts", "list", "--format", "json"), 3 if quick else 7, env)
     assert last.stdout.count('"id"') == ACCOUNTS, "the listing did not return every account"
-    return [Measurement(f"listing: accounts list --format json ({ACCOUNTS:,} accounts)", seconds, "< 2 s",
-                        seconds < 2.0, note=f"peak RSS {rss:.0f} MB", details={"peak_rss_mb": rss})]
+    return [
+        Measurement(
+            f"listing: accounts list --format json ({ACCOUNTS:,} accounts)",
+            seconds,
+            "< 2 s",
+            seconds < 2.0,
+            note=f"peak RSS {rss:.0f} MB",
+            details={"peak_rss_mb": rss},
+        )
+    ]

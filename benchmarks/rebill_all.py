@@ -32,20 +32,47 @@ def build(db_path: Path, customers: int, days: int = 1) -> int:
         s.execute(Payer.__table__.insert().values(id="P1", name="Payer", provider="aws", created_at=now))
         s.execute(CostLoad.__table__.insert().values(payer_id="P1", month=MONTH, rows=0, files=1, loaded_at=now))
         codes = [f"C{n:05d}" for n in range(customers)]
-        s.execute(Customer.__table__.insert(), [{"code": c, "name": c, "basis": "billed", "created_at": now} for c in codes])
-        s.execute(Account.__table__.insert(), [
-            {"id": f"{c}-{k}", "name": f"{c} account {k}", "payer_id": "P1", "provider": "aws", "customer": c,
-             "assigned_by": "manual", "first_seen": now}
-            for c in codes for k in range(ACCOUNTS)
-        ])
+        s.execute(
+            Customer.__table__.insert(), [{"code": c, "name": c, "basis": "billed", "created_at": now} for c in codes]
+        )
+        s.execute(
+            Account.__table__.insert(),
+            [
+                {
+                    "id": f"{c}-{k}",
+                    "name": f"{c} account {k}",
+                    "payer_id": "P1",
+                    "provider": "aws",
+                    "customer": c,
+                    "assigned_by": "manual",
+                    "first_seen": now,
+                }
+                for c in codes
+                for k in range(ACCOUNTS)
+            ],
+        )
         rules = []
-        blank = {"percent": None, "amount": None, "currency": None, "service": None, "description": None,
-                 "created_at": now, "created_by": "bench"}
+        blank = {
+            "percent": None,
+            "amount": None,
+            "currency": None,
+            "service": None,
+            "description": None,
+            "created_at": now,
+            "created_by": "bench",
+        }
         for c in codes:
             rules += [
                 {**blank, "customer": c, "kind": "margin", "percent": Decimal("12")},
                 {**blank, "customer": c, "kind": "discount", "percent": Decimal("5"), "service": "Service 0*"},
-                {**blank, "customer": c, "kind": "fee", "amount": Decimal("250"), "currency": "USD", "description": "Managed"},
+                {
+                    **blank,
+                    "customer": c,
+                    "kind": "fee",
+                    "amount": Decimal("250"),
+                    "currency": "USD",
+                    "description": "Managed",
+                },
             ]
         s.execute(PricingRule.__table__.insert(), rules)
         table = CostRollup.__table__
@@ -56,13 +83,36 @@ def build(db_path: Path, customers: int, days: int = 1) -> int:
                 for i, service in enumerate(SERVICES):
                     for d in range(days):
                         cost = Decimal(f"{(i + 1) * 1.234567 + k + d:.6f}")
-                        batch.append({"payer_id": "P1", "month": MONTH, "account_id": account, "service": service,
-                                      "charge_category": "Usage", "currency": "USD", "day": f"{MONTH}-{d + 1:02d}",
-                                      "billed_cost": cost, "effective_cost": cost, "list_cost": cost, "rows": 1})
-                batch.append({"payer_id": "P1", "month": MONTH, "account_id": account, "service": SERVICES[0],
-                              "charge_category": "Tax", "currency": "USD", "day": f"{MONTH}-28",
-                              "billed_cost": Decimal("9.99"), "effective_cost": Decimal("9.99"),
-                              "list_cost": Decimal("9.99"), "rows": 1})
+                        batch.append(
+                            {
+                                "payer_id": "P1",
+                                "month": MONTH,
+                                "account_id": account,
+                                "service": service,
+                                "charge_category": "Usage",
+                                "currency": "USD",
+                                "day": f"{MONTH}-{d + 1:02d}",
+                                "billed_cost": cost,
+                                "effective_cost": cost,
+                                "list_cost": cost,
+                                "rows": 1,
+                            }
+                        )
+                batch.append(
+                    {
+                        "payer_id": "P1",
+                        "month": MONTH,
+                        "account_id": account,
+                        "service": SERVICES[0],
+                        "charge_category": "Tax",
+                        "currency": "USD",
+                        "day": f"{MONTH}-28",
+                        "billed_cost": Decimal("9.99"),
+                        "effective_cost": Decimal("9.99"),
+                        "list_cost": Decimal("9.99"),
+                        "rows": 1,
+                    }
+                )
             s.execute(table.insert(), batch)
             rows += len(batch)
     database.dispose()
@@ -83,24 +133,33 @@ def run(workdir: Path, quick: bool = False) -> list[Measurement]:
         env = msp_env(workdir, f"rebill-{n}")
         db = Path(env["MSP_DB"])
 
-        def fresh_copy() -> None:
+        def fresh_copy(db: Path = db) -> None:
             # Every run rebills a database nobody has rebilled yet (no cooldown, no versions).
             remove_database(db)
             db.write_bytes(template.read_bytes())
 
-        s, rss, last = median_run(msp("rebill", "--all", "--month", MONTH, "--format", "json"), runs, env,
-                                  warmup=0, before_each=fresh_copy)
+        s, rss, last = median_run(
+            msp("rebill", "--all", "--month", MONTH, "--format", "json"), runs, env, warmup=0, before_each=fresh_copy
+        )
         assert f"{n} rebilled, 0 skipped (cooldown), 0 failed" in last.stderr, last.stderr
         seconds.append(s)
         lines = n * (ACCOUNTS * len(SERVICES) + 1)
-        out.append(Measurement(f"rebill --all: {n:,} customers x {ACCOUNTS} accounts x {len(SERVICES)} services",
-                               s, "< 10 s" if n == sizes[-1] else "-", s < 10.0,
-                               note=f"{s / n * 1000:.1f} ms/customer, {lines:,} bill lines, peak RSS {rss:.0f} MB",
-                               details={"customers": n, "rollup_rows": rollup_rows, "bill_lines": lines,
-                                        "peak_rss_mb": rss}))
+        out.append(
+            Measurement(
+                f"rebill --all: {n:,} customers x {ACCOUNTS} accounts x {len(SERVICES)} services",
+                s,
+                "< 10 s" if n == sizes[-1] else "-",
+                s < 10.0,
+                note=f"{s / n * 1000:.1f} ms/customer, {lines:,} bill lines, peak RSS {rss:.0f} MB",
+                details={"customers": n, "rollup_rows": rollup_rows, "bill_lines": lines, "peak_rss_mb": rss},
+            )
+        )
     ok, how = linear(sizes, seconds)
-    out.append(Measurement(f"rebill --all: growth {sizes[0]:,} -> {sizes[-1]:,} customers", seconds[-1],
-                           "linear", ok, seconds[0], how))
+    out.append(
+        Measurement(
+            f"rebill --all: growth {sizes[0]:,} -> {sizes[-1]:,} customers", seconds[-1], "linear", ok, seconds[0], how
+        )
+    )
     return out
 
 

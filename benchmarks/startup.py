@@ -33,6 +33,15 @@ def run(workdir: Path, quick: bool = False) -> list[Measurement]:
     results = []
     for name, _, base_name in cases:
         baseline, seconds = median(baselines[base_name]), median(timings[name])
-        results.append(Measurement(name, seconds, "<= 1.5x", seconds <= 1.5 * baseline, baseline,
-                                   f"baseline: python -c '{base_name}'", {"runs": runs}))
+        results.append(
+            Measurement(
+                name,
+                seconds,
+                "<= 1.5x",
+                seconds <= 1.5 * baseline,
+                baseline,
+                f"baseline: python -c '{base_name}'",
+                {"runs": runs},
+            )
+        )
     return results

@@ -24,7 +24,7 @@ def generate(path: Path, rows: int) -> None:
         out.write("email,name,role\n")
         for i in range(rows):
             role = "admin" if i % 50 == 0 else "viewer"
-            out.write(f"user.{i}@{domains[i % len(domains)]},\"User {i}, Team {i % 17}\",{role}\n")
+            out.write(f'user.{i}@{domains[i % len(domains)]},"User {i}, Team {i % 17}",{role}\n')
 
 
 def import_file(workdir: Path, rows: int, runs: int) -> tuple[float, float]:
@@ -38,8 +38,9 @@ def import_file(workdir: Path, rows: int, runs: int) -> tuple[float, float]:
         argv = msp("customers", "create", "BENCH", "--name", "Benchmark customer")
         checked(run_once(argv, env), argv)
 
-    seconds, rss, last = median_run(msp("users", "import", "BENCH", str(csv_path)), runs, env,
-                                    warmup=1, before_each=fresh_database)
+    seconds, rss, last = median_run(
+        msp("users", "import", "BENCH", str(csv_path)), runs, env, warmup=1, before_each=fresh_database
+    )
     assert last.stderr.strip() == f"{rows} invited, 0 unchanged, 0 rejected", last.stderr
     return seconds, rss
 
@@ -50,12 +51,20 @@ def run(workdir: Path, quick: bool = False) -> list[Measurement]:
     large_s, large_rss = import_file(workdir, large, 1 if quick else 3)
     rate = small / small_s
     return [
-        Measurement(f"users import: {small:,} rows", small_s, f">= {TARGET_ROWS_PER_S:,} rows/s",
-                    rate >= TARGET_ROWS_PER_S, note=f"{rate:,.0f} rows/s, peak RSS {small_rss:.0f} MB",
-                    details={"rows": small, "rows_per_s": rate, "peak_rss_mb": small_rss}),
-        Measurement(f"users import: {large:,} rows (memory)", large_s, f"RSS <= {FLAT_MEMORY}x {small // 1000}k",
-                    large_rss <= FLAT_MEMORY * small_rss,
-                    note=f"{large / large_s:,.0f} rows/s, peak RSS {large_rss:.0f} MB vs {small_rss:.0f} MB",
-                    details={"rows": large, "rows_per_s": large / large_s, "peak_rss_mb": large_rss}),
+        Measurement(
+            f"users import: {small:,} rows",
+            small_s,
+            f">= {TARGET_ROWS_PER_S:,} rows/s",
+            rate >= TARGET_ROWS_PER_S,
+            note=f"{rate:,.0f} rows/s, peak RSS {small_rss:.0f} MB",
+            details={"rows": small, "rows_per_s": rate, "peak_rss_mb": small_rss},
+        ),
+        Measurement(
+            f"users import: {large:,} rows (memory)",
+            large_s,
+            f"RSS <= {FLAT_MEMORY}x {small // 1000}k",
+            large_rss <= FLAT_MEMORY * small_rss,
+            note=f"{large / large_s:,.0f} rows/s, peak RSS {large_rss:.0f} MB vs {small_rss:.0f} MB",
+            details={"rows": large, "rows_per_s": large / large_s, "peak_rss_mb": large_rss},
+        ),
     ]
-

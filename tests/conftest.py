@@ -188,7 +188,10 @@ def msp_process():
     def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 120) -> Result:
         proc = subprocess.run(
             [sys.executable, "-m", "msp_cli", *args],
-            input=input, capture_output=True, text=True, timeout=timeout,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
             env={**os.environ, **(env or {})},
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)

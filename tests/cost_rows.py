@@ -17,14 +17,31 @@ from msp_cli.store.database import Database
 from msp_cli.store.models import CostLoad, CostRollup
 
 
-def cost_row(account: str, service: str, billed: str, *, payer: str = "P1", month: str = "2026-10",
-             category: str = "Usage", currency: str = "USD", day: str | None = None,
-             effective: str | None = None, list_cost: str | None = None) -> dict:
+def cost_row(
+    account: str,
+    service: str,
+    billed: str,
+    *,
+    payer: str = "P1",
+    month: str = "2026-10",
+    category: str = "Usage",
+    currency: str = "USD",
+    day: str | None = None,
+    effective: str | None = None,
+    list_cost: str | None = None,
+) -> dict:
     return {
-        "payer_id": payer, "month": month, "account_id": account, "service": service,
-        "charge_category": category, "currency": currency, "day": day or f"{month}-01",
-        "billed_cost": Decimal(billed), "effective_cost": Decimal(effective if effective is not None else billed),
-        "list_cost": Decimal(list_cost if list_cost is not None else billed), "rows": 1,
+        "payer_id": payer,
+        "month": month,
+        "account_id": account,
+        "service": service,
+        "charge_category": category,
+        "currency": currency,
+        "day": day or f"{month}-01",
+        "billed_cost": Decimal(billed),
+        "effective_cost": Decimal(effective if effective is not None else billed),
+        "list_cost": Decimal(list_cost if list_cost is not None else billed),
+        "rows": 1,
     }
 
 
@@ -42,7 +59,10 @@ def load_costs(db_path: Path | str, rows: Iterable[dict], months: Iterable[str] 
             if loaded:
                 session.execute(
                     loads.insert(),
-                    [{"payer_id": p, "month": m, "rows": 1, "files": 1, "loaded_at": utcnow()} for p, m in sorted(loaded)],
+                    [
+                        {"payer_id": p, "month": m, "rows": 1, "files": 1, "loaded_at": utcnow()}
+                        for p, m in sorted(loaded)
+                    ],
                 )
     finally:
         database.dispose()
@@ -59,12 +79,15 @@ def billing(seeded, db_path):
     assert run("customers", "create", "ACME", "--name", "Acme", "--account", "A1", "--account", "A2").exit_code == 0
     assert run("customers", "create", "BETA", "--name", "Beta", "--account", "A3").exit_code == 0
     assert run("customers", "create", "GAMMA", "--name", "Gamma", "--account", "B1").exit_code == 0
-    load_costs(db_path, [
-        cost_row("A1", "Amazon EC2", "100.00"),
-        cost_row("A2", "Amazon S3", "20.00"),
-        cost_row("A3", "Amazon EC2", "50.00"),
-        cost_row("B1", "Virtual Machines", "30.00", payer="P2"),
-    ])
+    load_costs(
+        db_path,
+        [
+            cost_row("A1", "Amazon EC2", "100.00"),
+            cost_row("A2", "Amazon S3", "20.00"),
+            cost_row("A3", "Amazon EC2", "50.00"),
+            cost_row("B1", "Virtual Machines", "30.00", payer="P2"),
+        ],
+    )
     return run
 
 

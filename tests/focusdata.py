@@ -9,20 +9,39 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from samples import GENERATED_12, SAMPLE_10  # noqa: F401  (re-exported for the tests)
-
 from msp_cli.common.money import canonical
 
+from samples import GENERATED_12, SAMPLE_10  # noqa: F401  (re-exported for the tests)
+
 COLUMNS = [
-    "ProviderName", "BillingAccountId", "BillingAccountName", "SubAccountId", "SubAccountName",
-    "BillingPeriodStart", "ChargePeriodStart", "ChargeCategory", "ServiceName",
-    "BilledCost", "EffectiveCost", "ListCost", "BillingCurrency",
+    "ProviderName",
+    "BillingAccountId",
+    "BillingAccountName",
+    "SubAccountId",
+    "SubAccountName",
+    "BillingPeriodStart",
+    "ChargePeriodStart",
+    "ChargeCategory",
+    "ServiceName",
+    "BilledCost",
+    "EffectiveCost",
+    "ListCost",
+    "BillingCurrency",
 ]
 DEFAULT_ROW = {
-    "ProviderName": "AWS", "BillingAccountId": "P1", "BillingAccountName": "Payer one",
-    "SubAccountId": "A1", "SubAccountName": "Alpha", "BillingPeriodStart": "2026-05-01T00:00:00Z",
-    "ChargePeriodStart": "2026-05-03T10:00:00Z", "ChargeCategory": "Usage", "ServiceName": "EC2",
-    "BilledCost": "1.00", "EffectiveCost": "1.00", "ListCost": "1.00", "BillingCurrency": "USD",
+    "ProviderName": "AWS",
+    "BillingAccountId": "P1",
+    "BillingAccountName": "Payer one",
+    "SubAccountId": "A1",
+    "SubAccountName": "Alpha",
+    "BillingPeriodStart": "2026-05-01T00:00:00Z",
+    "ChargePeriodStart": "2026-05-03T10:00:00Z",
+    "ChargeCategory": "Usage",
+    "ServiceName": "EC2",
+    "BilledCost": "1.00",
+    "EffectiveCost": "1.00",
+    "ListCost": "1.00",
+    "BillingCurrency": "USD",
 }
 
 

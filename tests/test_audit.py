@@ -9,8 +9,16 @@ def test_every_change_is_audited_and_chain_verifies(seeded):
     run("customers", "update", "ACME", "--name", "B")
     run("customers", "delete", "ACME", "--yes")
     actions = [r["action"] for r in json.loads(run("audit", "list", "--limit", "0", "--format", "json").stdout)]
-    for expected in ["payer.add", "account.add", "customer.create", "account.auto_assign", "account.unassign",
-                     "account.assign", "customer.update", "customer.delete"]:
+    for expected in [
+        "payer.add",
+        "account.add",
+        "customer.create",
+        "account.auto_assign",
+        "account.unassign",
+        "account.assign",
+        "customer.update",
+        "customer.delete",
+    ]:
         assert expected in actions
     record = json.loads(run("audit", "list", "--format", "json").stdout)[0]
     assert set(record) == {"id", "at", "actor", "as_user", "action", "target", "details", "hash"}

@@ -20,9 +20,8 @@ def test_core_api_without_the_cli(database_url):
         accounts.add_account(session, me, "A2", "P1", "Prod SP-1")
         detail = customers.create_customer(session, me, "acme", "Acme", dedicated=["P1"], exclude=["* SP*"])
     assert [a.id for a in detail.accounts] == ["A1"]
-    with database.transaction() as session:
-        with pytest.raises(Conflict):
-            customers.create_customer(session, me, "ACME", "dup")
+    with database.transaction() as session, pytest.raises(Conflict):
+        customers.create_customer(session, me, "ACME", "dup")
     with database.transaction(write=False) as session:
         assert audit.verify_chain(session, me).ok
         assert [c.code for c in customers.list_customers(session, me)] == ["acme"]
@@ -52,9 +51,8 @@ def test_customer_users_see_only_their_customer(database_url):
             payers.list_payers(session, user)
         with pytest.raises(PermissionDenied):
             audit.list_records(session, user)
-    with database.transaction() as session:
-        with pytest.raises(PermissionDenied):
-            customers.create_customer(session, user, "GAMMA", "Gamma")
+    with database.transaction() as session, pytest.raises(PermissionDenied):
+        customers.create_customer(session, user, "GAMMA", "Gamma")
     database.dispose()
 
 
@@ -65,9 +63,19 @@ def test_money_column_is_exact(database_url):
 
     database = Database(database_url)
     value = Decimal("12345678901234567890.123456789012345678")
-    row = dict(payer_id="P", month="2026-10", account_id="A", service="S", charge_category="Usage",
-               currency="USD", day="2026-10-01", billed_cost=value, effective_cost=Decimal("0.1"),
-               list_cost=Decimal("-0.000000000000000001"), rows=1)
+    row = dict(
+        payer_id="P",
+        month="2026-10",
+        account_id="A",
+        service="S",
+        charge_category="Usage",
+        currency="USD",
+        day="2026-10-01",
+        billed_cost=value,
+        effective_cost=Decimal("0.1"),
+        list_cost=Decimal("-0.000000000000000001"),
+        rows=1,
+    )
     with database.transaction() as session:
         session.execute(CostRollup.__table__.insert().values(**row))
     with database.transaction(write=False) as session:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from focusdata import snapshot, write_focus
 
 ROWS = 300_000  # every row its own roll-up key: a write phase of a few seconds
@@ -37,7 +38,9 @@ def big_focus_file(path: Path) -> Path:
 def _import(path: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "msp_cli", "costs", "import", str(path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ},
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 
 import pytest
+
 from focusdata import COLUMNS, SAMPLE_10, snapshot, write_focus
 
 
@@ -35,13 +36,20 @@ def test_missing_provider_column(run, sql, loaded, tmp_path):
 
 def test_non_numeric_cost_names_file_row_column_and_value(run, sql, loaded, tmp_path):
     path = write_focus(tmp_path / "bad.csv", [{}, {}, {"BilledCost": "12,50"}, {"ListCost": "abc"}])
-    check_refused(run, sql, loaded, path,
-                  message=f"{path}: row 3: column BilledCost: '12,50' is not a decimal number (or out of range)")
+    check_refused(
+        run,
+        sql,
+        loaded,
+        path,
+        message=f"{path}: row 3: column BilledCost: '12,50' is not a decimal number (or out of range)",
+    )
 
 
 def test_unparsable_timestamp(run, sql, loaded, tmp_path):
     path = write_focus(tmp_path / "time.csv", [{"ChargePeriodStart": "31/05/2026"}])
-    check_refused(run, sql, loaded, path, message=f"{path}: row 1: column ChargePeriodStart: '31/05/2026' is not a timestamp")
+    check_refused(
+        run, sql, loaded, path, message=f"{path}: row 1: column ChargePeriodStart: '31/05/2026' is not a timestamp"
+    )
 
 
 def test_missing_payer_or_billing_period(run, sql, loaded, tmp_path):
@@ -83,8 +91,14 @@ def test_missing_file_among_good_ones_writes_nothing(run, sql, loaded, tmp_path)
 def test_bad_file_after_good_ones_writes_nothing(run, sql, loaded, tmp_path):
     good = write_focus(tmp_path / "good.csv", [{"BilledCost": "99"}])
     bad = write_focus(tmp_path / "bad.csv", [{"EffectiveCost": "n/a"}])
-    check_refused(run, sql, loaded, good, bad,
-                  message=f"{bad}: row 1: column EffectiveCost: 'n/a' is not a decimal number (or out of range)")
+    check_refused(
+        run,
+        sql,
+        loaded,
+        good,
+        bad,
+        message=f"{bad}: row 1: column EffectiveCost: 'n/a' is not a decimal number (or out of range)",
+    )
 
 
 def test_the_same_file_twice_in_one_command_is_refused(run, sql, loaded, tmp_path):

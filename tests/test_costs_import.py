@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import duckdb
 import pytest
+
 from focusdata import (
     COLUMNS,
     GENERATED_12,
@@ -28,7 +29,11 @@ def test_sample_september_billed_total_is_exact_to_the_last_decimal(run, sql):
     assert expected == Decimal("20.28022672899")  # the file's own digits, independently summed
     assert stored == expected
     # Every payer-month, every amount column, and the row counts match too.
-    for file_column, stored_column in [("BilledCost", "billed_cost"), ("EffectiveCost", "effective_cost"), ("ListCost", "list_cost")]:
+    for file_column, stored_column in [
+        ("BilledCost", "billed_cost"),
+        ("EffectiveCost", "effective_cost"),
+        ("ListCost", "list_cost"),
+    ]:
         assert stored_sums(sql, stored_column) == file_sums(SAMPLE_10, file_column)
     loads = {(p, m): rows for p, m, rows in query(sql, "SELECT payer_id, month, rows FROM cost_load")}
     assert loads == file_rows(SAMPLE_10)
@@ -38,8 +43,14 @@ def test_month_is_the_billing_period_not_the_charge_period(run, sql):
     assert run("costs", "import", str(SAMPLE_10)).exit_code == 0
     october = query(sql, "SELECT payer_id, account_id, day, billed_cost FROM cost_rollup WHERE month = '2024-10'")
     # The Oracle charge of 30 September is billed in October and stays in October.
-    assert october == [("20209880", "ocid6.tenancy.oc6..aaaaaaaamz7ywh2epitrng9d8a7rj7o6thfwjvz79n1hg9apiq7mvj8rpoia",
-                        "2024-09-30", "0.24")]
+    assert october == [
+        (
+            "20209880",
+            "ocid6.tenancy.oc6..aaaaaaaamz7ywh2epitrng9d8a7rj7o6thfwjvz79n1hg9apiq7mvj8rpoia",
+            "2024-09-30",
+            "0.24",
+        )
+    ]
     summary = json.loads(run("costs", "summary", "--month", "2024-10", "--format", "json").stdout)
     assert [(r["customer"], r["billed_cost"]) for r in summary] == [(None, "0.24")]
 
@@ -48,7 +59,11 @@ def test_month_is_the_billing_period_not_the_charge_period(run, sql):
 def test_generated_12_files_import_with_exact_totals(run, sql, path):
     result = run("costs", "import", str(path))
     assert result.exit_code == 0, result
-    for file_column, stored_column in [("BilledCost", "billed_cost"), ("EffectiveCost", "effective_cost"), ("ListCost", "list_cost")]:
+    for file_column, stored_column in [
+        ("BilledCost", "billed_cost"),
+        ("EffectiveCost", "effective_cost"),
+        ("ListCost", "list_cost"),
+    ]:
         assert stored_sums(sql, stored_column) == file_sums(path, file_column)
     # Savings-plan usage (billed 0, effective > 0) and purchases keep both amounts apart.
     assert query(sql, "SELECT count(*) FROM cost_rollup WHERE billed_cost <> effective_cost")[0][0] > 0
@@ -59,8 +74,11 @@ def test_registers_payers_with_mapped_providers_and_normalised_azure_ids(run, sq
     assert run("costs", "import", str(SAMPLE_10), str(GENERATED_12[2])).exit_code == 0
     payers = dict(query(sql, "SELECT id, provider FROM payer"))
     assert payers == {
-        "1234567890123": "aws", "8611537": "azure", "20209880": "oci",
-        "01A2B3-C4D5E6-F70819": "gcp", "11C2D3-E4F506-A7B8C9": "gcp",
+        "1234567890123": "aws",
+        "8611537": "azure",
+        "20209880": "oci",
+        "01A2B3-C4D5E6-F70819": "gcp",
+        "11C2D3-E4F506-A7B8C9": "gcp",
     }
     names = dict(query(sql, "SELECT id, name FROM payer"))
     assert names["8611537"] == "SunBird"
@@ -68,19 +86,34 @@ def test_registers_payers_with_mapped_providers_and_normalised_azure_ids(run, sq
     azure = query(sql, "SELECT id, payer_id, provider FROM account WHERE id = '64e355d7-997c-491d-b0c1-8414dccfcf42'")
     assert azure == [("64e355d7-997c-491d-b0c1-8414dccfcf42", "8611537", "azure")]
     assert not query(sql, "SELECT id FROM account WHERE id LIKE '/%'")
-    assert query(sql, "SELECT count(*) FROM account WHERE first_seen IS NOT NULL AND billed_month IS NOT NULL")[0][0] == 73 + 4
+    assert (
+        query(sql, "SELECT count(*) FROM account WHERE first_seen IS NOT NULL AND billed_month IS NOT NULL")[0][0]
+        == 73 + 4
+    )
 
 
 def test_null_handling_empty_and_null_words_and_payer_level_rows(run, sql, tmp_path):
-    path = write_focus(tmp_path / "nulls.csv", [
-        {"BilledCost": "2.50", "EffectiveCost": "", "ListCost": "NULL"},
-        {"SubAccountId": "", "SubAccountName": "", "ServiceName": "Support", "BilledCost": "10", "ChargeCategory": "Tax"},
-        {"SubAccountId": "NULL", "SubAccountName": "NULL", "ServiceName": "", "BilledCost": "0.5"},
-        {"ChargePeriodStart": "", "BilledCost": "1"},
-    ])
+    path = write_focus(
+        tmp_path / "nulls.csv",
+        [
+            {"BilledCost": "2.50", "EffectiveCost": "", "ListCost": "NULL"},
+            {
+                "SubAccountId": "",
+                "SubAccountName": "",
+                "ServiceName": "Support",
+                "BilledCost": "10",
+                "ChargeCategory": "Tax",
+            },
+            {"SubAccountId": "NULL", "SubAccountName": "NULL", "ServiceName": "", "BilledCost": "0.5"},
+            {"ChargePeriodStart": "", "BilledCost": "1"},
+        ],
+    )
     result = run("costs", "import", str(path))
     assert result.exit_code == 0, result
-    rows = query(sql, "SELECT account_id, service, charge_category, day, billed_cost, effective_cost, list_cost, rows FROM cost_rollup ORDER BY 1, 2, 4")
+    rows = query(
+        sql,
+        "SELECT account_id, service, charge_category, day, billed_cost, effective_cost, list_cost, rows FROM cost_rollup ORDER BY 1, 2, 4",
+    )
     assert rows == [
         ("A1", "EC2", "Usage", "2026-05-01", "1.00", "1.00", "1.00", 1),
         ("A1", "EC2", "Usage", "2026-05-03", "2.50", "0.00", "0.00", 1),
@@ -88,32 +121,54 @@ def test_null_handling_empty_and_null_words_and_payer_level_rows(run, sql, tmp_p
         ("P1", "Support", "Tax", "2026-05-03", "10.00", "1.00", "1.00", 1),
     ]
     # Payer-level charges sit under a linked account whose id (and name) is the payer's.
-    assert query(sql, "SELECT id, name, payer_id FROM account ORDER BY id") == [("A1", "Alpha", "P1"), ("P1", "Payer one", "P1")]
+    assert query(sql, "SELECT id, name, payer_id FROM account ORDER BY id") == [
+        ("A1", "Alpha", "P1"),
+        ("P1", "Payer one", "P1"),
+    ]
 
 
 def test_timestamps_with_or_without_t_and_z_and_offsets_in_utc(run, sql, tmp_path):
-    path = write_focus(tmp_path / "times.csv", [
-        {"BillingPeriodStart": "2026-05-01 00:00:00", "ChargePeriodStart": "2026-05-02 08:00:00"},
-        {"BillingPeriodStart": "2026-05-01T00:00:00Z", "ChargePeriodStart": "2026-05-02T09:00:00Z"},
-        {"BillingPeriodStart": "2026-05-01T00:00:00.000Z", "ChargePeriodStart": "2026-05-02T23:30:00-02:00"},
-        {"BillingPeriodStart": "2026-05-01", "ChargePeriodStart": "2026-05-02T00:30:00+02:00"},
-    ])
+    path = write_focus(
+        tmp_path / "times.csv",
+        [
+            {"BillingPeriodStart": "2026-05-01 00:00:00", "ChargePeriodStart": "2026-05-02 08:00:00"},
+            {"BillingPeriodStart": "2026-05-01T00:00:00Z", "ChargePeriodStart": "2026-05-02T09:00:00Z"},
+            {"BillingPeriodStart": "2026-05-01T00:00:00.000Z", "ChargePeriodStart": "2026-05-02T23:30:00-02:00"},
+            {"BillingPeriodStart": "2026-05-01", "ChargePeriodStart": "2026-05-02T00:30:00+02:00"},
+        ],
+    )
     assert run("costs", "import", str(path)).exit_code == 0
     assert query(sql, "SELECT month, day, rows FROM cost_rollup ORDER BY day") == [
-        ("2026-05", "2026-05-01", 1), ("2026-05", "2026-05-02", 2), ("2026-05", "2026-05-03", 1),
+        ("2026-05", "2026-05-01", 1),
+        ("2026-05", "2026-05-02", 2),
+        ("2026-05", "2026-05-03", 1),
     ]
 
 
 def test_service_provider_name_wins_over_provider_name(run, sql, tmp_path):
     columns = ["ServiceProviderName", *COLUMNS]
-    path = write_focus(tmp_path / "v13.csv", [
-        {"ServiceProviderName": "Microsoft", "ProviderName": "Contoso reseller", "BillingAccountId": "MS1"},
-        {"ServiceProviderName": "Oracle Cloud Infrastructure", "BillingAccountId": "OR1"},
-        {"ServiceProviderName": "", "ProviderName": "Google Cloud", "BillingAccountId": "G1"},
-        {"ServiceProviderName": "Datadog", "ProviderName": "Datadog", "BillingAccountId": "DD1", "SubAccountId": "D1"},
-    ], columns=columns)
+    path = write_focus(
+        tmp_path / "v13.csv",
+        [
+            {"ServiceProviderName": "Microsoft", "ProviderName": "Contoso reseller", "BillingAccountId": "MS1"},
+            {"ServiceProviderName": "Oracle Cloud Infrastructure", "BillingAccountId": "OR1"},
+            {"ServiceProviderName": "", "ProviderName": "Google Cloud", "BillingAccountId": "G1"},
+            {
+                "ServiceProviderName": "Datadog",
+                "ProviderName": "Datadog",
+                "BillingAccountId": "DD1",
+                "SubAccountId": "D1",
+            },
+        ],
+        columns=columns,
+    )
     assert run("costs", "import", str(path)).exit_code == 0, path
-    assert dict(query(sql, "SELECT id, provider FROM payer")) == {"MS1": "azure", "OR1": "oci", "G1": "gcp", "DD1": "other"}
+    assert dict(query(sql, "SELECT id, provider FROM payer")) == {
+        "MS1": "azure",
+        "OR1": "oci",
+        "G1": "gcp",
+        "DD1": "other",
+    }
 
 
 def test_same_account_under_two_payers_keeps_each_payers_cost(run, sql):
@@ -127,7 +182,17 @@ def test_same_account_under_two_payers_keeps_each_payers_cost(run, sql):
 
 
 def test_account_payer_follows_its_latest_billing_month(run, sql, tmp_path):
-    april = write_focus(tmp_path / "april.csv", [{"BillingAccountId": "OLD", "BillingPeriodStart": "2026-04-01T00:00:00Z", "ChargePeriodStart": "2026-04-02T00:00:00Z", "SubAccountName": "Alpha (old org)"}])
+    april = write_focus(
+        tmp_path / "april.csv",
+        [
+            {
+                "BillingAccountId": "OLD",
+                "BillingPeriodStart": "2026-04-01T00:00:00Z",
+                "ChargePeriodStart": "2026-04-02T00:00:00Z",
+                "SubAccountName": "Alpha (old org)",
+            }
+        ],
+    )
     may = write_focus(tmp_path / "may.csv", [{"BillingAccountId": "NEW", "SubAccountName": "Alpha"}])
     assert run("costs", "import", str(april)).exit_code == 0
     assert query(sql, "SELECT payer_id, name, billed_month FROM account") == [("OLD", "Alpha (old org)", "2026-04")]
@@ -172,7 +237,10 @@ def test_reimport_is_idempotent(run, sql):
 
 
 def test_reloading_a_payer_month_replaces_exactly_that_month(run, sql, tmp_path):
-    may = write_focus(tmp_path / "may.csv", [{"BilledCost": "10"}, {"BillingAccountId": "P2", "SubAccountId": "B1", "BilledCost": "5"}])
+    may = write_focus(
+        tmp_path / "may.csv",
+        [{"BilledCost": "10"}, {"BillingAccountId": "P2", "SubAccountId": "B1", "BilledCost": "5"}],
+    )
     april = write_focus(tmp_path / "april.csv", [{"BillingPeriodStart": "2026-04-01T00:00:00Z", "BilledCost": "3"}])
     restated = write_focus(tmp_path / "may-restated.csv", [{"BilledCost": "7.25"}])
     first = run("costs", "import", str(may), str(april))
@@ -180,7 +248,11 @@ def test_reloading_a_payer_month_replaces_exactly_that_month(run, sql, tmp_path)
     again = run("costs", "import", str(restated))
     assert again.exit_code == 0
     assert "replaced P1 2026-05 (was 1 rows)" in again.stderr  # the user is told what was restated
-    assert stored_sums(sql) == {("P1", "2026-05"): Decimal("7.25"), ("P2", "2026-05"): Decimal(5), ("P1", "2026-04"): Decimal(3)}
+    assert stored_sums(sql) == {
+        ("P1", "2026-05"): Decimal("7.25"),
+        ("P2", "2026-05"): Decimal(5),
+        ("P1", "2026-04"): Decimal(3),
+    }
 
 
 def test_two_files_of_the_same_payer_month_in_one_command_are_both_loaded(run, sql, tmp_path):
@@ -191,13 +263,18 @@ def test_two_files_of_the_same_payer_month_in_one_command_are_both_loaded(run, s
     assert stored_sums(sql) == {("P1", "2026-05"): Decimal("11.0")}
     assert query(sql, "SELECT rows, files FROM cost_load") == [(4, 2)]
     # Same key in both files: one roll-up row holding both amounts.
-    assert query(sql, "SELECT billed_cost, rows FROM cost_rollup WHERE account_id = 'A1' AND service = 'EC2'") == [("4.40", 2)]
+    assert query(sql, "SELECT billed_cost, rows FROM cost_rollup WHERE account_id = 'A1' AND service = 'EC2'") == [
+        ("4.40", 2)
+    ]
 
 
 def test_audit_record_per_file(run, sql, tmp_path):
     second = write_focus(tmp_path / "second.csv", [{}])
     assert run("costs", "import", str(SAMPLE_10), str(second)).exit_code == 0
-    records = [json.loads(d) for (d,) in query(sql, "SELECT details FROM audit_record WHERE action = 'costs.import' ORDER BY id")]
+    records = [
+        json.loads(d)
+        for (d,) in query(sql, "SELECT details FROM audit_record WHERE action = 'costs.import' ORDER BY id")
+    ]
     assert [r["file"] for r in records] == [str(SAMPLE_10), str(second)]
     assert records[0]["sha256"] == hashlib.sha256(SAMPLE_10.read_bytes()).hexdigest()
     assert records[0]["payers"] == ["1234567890123", "20209880", "8611537"]
@@ -223,12 +300,17 @@ def test_summary_per_file_on_stderr_and_json_on_stdout(run, tmp_path):
 
 def test_new_accounts_are_auto_assigned_to_the_dedicated_customer(run, sql, tmp_path):
     assert run("payers", "add", "P1", "--name", "Org", "--provider", "aws").exit_code == 0
-    assert run("customers", "create", "ACME", "--name", "Acme", "--dedicated", "P1", "--exclude", "* SP*").exit_code == 0
-    path = write_focus(tmp_path / "dedicated.csv", [
-        {"SubAccountId": "A1", "SubAccountName": "Prod"},
-        {"SubAccountId": "A2", "SubAccountName": "Prod SP-1"},
-        {"BillingAccountId": "P9", "SubAccountId": "Z1", "SubAccountName": "Elsewhere"},
-    ])
+    assert (
+        run("customers", "create", "ACME", "--name", "Acme", "--dedicated", "P1", "--exclude", "* SP*").exit_code == 0
+    )
+    path = write_focus(
+        tmp_path / "dedicated.csv",
+        [
+            {"SubAccountId": "A1", "SubAccountName": "Prod"},
+            {"SubAccountId": "A2", "SubAccountName": "Prod SP-1"},
+            {"BillingAccountId": "P9", "SubAccountId": "Z1", "SubAccountName": "Elsewhere"},
+        ],
+    )
     result = run("costs", "import", str(path), "--format", "json")
     assert result.exit_code == 0, result
     assert json.loads(result.stdout)[0]["accounts_auto_assigned"] == 1
@@ -242,7 +324,9 @@ def test_gzip_and_parquet_give_the_same_totals(run, sql, tmp_path):
     parquet_doubles = tmp_path / "doubles.data"
     sample, aws = str(SAMPLE_10), str(GENERATED_12[0])
     con = duckdb.connect()
-    con.execute(f"COPY (SELECT * FROM read_csv('{sample}', all_varchar = true)) TO '{gz}' (FORMAT csv, HEADER, COMPRESSION gzip)")
+    con.execute(
+        f"COPY (SELECT * FROM read_csv('{sample}', all_varchar = true)) TO '{gz}' (FORMAT csv, HEADER, COMPRESSION gzip)"
+    )
     con.execute(f"""COPY (SELECT * REPLACE (BilledCost::DECIMAL(30, 11) AS BilledCost,
                           BillingPeriodStart::TIMESTAMP AS BillingPeriodStart)
                    FROM read_csv('{sample}', all_varchar = true, nullstr = 'NULL')) TO '{parquet_typed}' (FORMAT parquet)""")

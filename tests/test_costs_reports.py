@@ -8,13 +8,14 @@ import sys
 from decimal import Decimal
 
 import pytest
-from focusdata import GENERATED_12, SAMPLE_10, file_sums, query, write_focus
 
 from msp_cli.access.actors import Actor
 from msp_cli.common.errors import PermissionDenied
 from msp_cli.costs.focus_files import read_cost_files
 from msp_cli.costs.storing import cost_summary, list_cost_months, store_cost_batch
 from msp_cli.store.database import Database
+
+from focusdata import GENERATED_12, SAMPLE_10, file_sums, query, write_focus
 
 
 @pytest.fixture
@@ -24,13 +25,22 @@ def two_customers(run, tmp_path):
     assert run("accounts", "add", "A1", "--payer", "P1", "--name", "Alpha").exit_code == 0
     assert run("customers", "create", "ACME", "--name", "Acme", "--account", "A1").exit_code == 0
     assert run("customers", "create", "globex", "--name", "Globex").exit_code == 0
-    path = write_focus(tmp_path / "may.csv", [
-        {"BilledCost": "10.005", "EffectiveCost": "9", "ListCost": "12"},
-        {"ServiceName": "S3", "BilledCost": "0.995", "EffectiveCost": "1", "ListCost": "1", "ChargeCategory": "Tax"},
-        {"BilledCost": "5", "BillingCurrency": "EUR"},
-        {"SubAccountId": "U1", "SubAccountName": "Unowned", "BilledCost": "2.5", "ChargeCategory": "Credit"},
-        {"SubAccountId": "U1", "SubAccountName": "Unowned", "BilledCost": "-0.5", "ChargeCategory": "Adjustment"},
-    ])
+    path = write_focus(
+        tmp_path / "may.csv",
+        [
+            {"BilledCost": "10.005", "EffectiveCost": "9", "ListCost": "12"},
+            {
+                "ServiceName": "S3",
+                "BilledCost": "0.995",
+                "EffectiveCost": "1",
+                "ListCost": "1",
+                "ChargeCategory": "Tax",
+            },
+            {"BilledCost": "5", "BillingCurrency": "EUR"},
+            {"SubAccountId": "U1", "SubAccountName": "Unowned", "BilledCost": "2.5", "ChargeCategory": "Credit"},
+            {"SubAccountId": "U1", "SubAccountName": "Unowned", "BilledCost": "-0.5", "ChargeCategory": "Adjustment"},
+        ],
+    )
     assert run("costs", "import", str(path)).exit_code == 0
     return run
 
@@ -84,7 +94,10 @@ def test_summary_table_has_unassigned_line_and_totals_per_currency(two_customers
 
 def test_summary_by_account_shows_the_unassigned_accounts(two_customers):
     rows = summary_json(two_customers, "--by", "account")
-    assert [(r["customer"], r["account_id"], r["account_name"], r["payer_id"], r["currency"], r["billed_cost"]) for r in rows] == [
+    assert [
+        (r["customer"], r["account_id"], r["account_name"], r["payer_id"], r["currency"], r["billed_cost"])
+        for r in rows
+    ] == [
         ("ACME", "A1", "Alpha", "P1", "EUR", "5.00"),
         ("ACME", "A1", "Alpha", "P1", "USD", "11.00"),
         (None, "U1", "Unowned", "P1", "USD", "2.00"),
@@ -117,16 +130,21 @@ def test_customer_users_may_not_use_costs(two_customers, database_url, tmp_path)
             cost_summary(session, customer_user, "2026-05")
         with pytest.raises(PermissionDenied):
             list_cost_months(session, customer_user)
-    with read_cost_files([str(write_focus(tmp_path / "x.csv", [{}]))]) as batch:
-        with database.transaction() as session, pytest.raises(PermissionDenied):
-            store_cost_batch(session, customer_user, batch)
+    with (
+        read_cost_files([str(write_focus(tmp_path / "x.csv", [{}]))]) as batch,
+        database.transaction() as session,
+        pytest.raises(PermissionDenied),
+    ):
+        store_cost_batch(session, customer_user, batch)
     database.dispose()
 
 
 def test_costs_help_imports_neither_duckdb_nor_the_database_stack():
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "msp_cli", "costs", "--help"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0
     modules = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
@@ -134,7 +152,9 @@ def test_costs_help_imports_neither_duckdb_nor_the_database_stack():
     assert not {m for m in modules if m.split(".")[0] in {"duckdb", "sqlalchemy", "sqlmodel"} or m == "rich.progress"}
 
 
-@pytest.mark.parametrize("args", [("costs", "months"), ("costs", "summary", "--month", "2026-05"), ("costs", "import", "FILE")])
+@pytest.mark.parametrize(
+    "args", [("costs", "months"), ("costs", "summary", "--month", "2026-05"), ("costs", "import", "FILE")]
+)
 def test_customer_users_are_refused_on_the_command_line(two_customers, tmp_path, sql, args):
     assert two_customers("users", "invite", "ACME", "admin@acme.example", "--role", "admin").exit_code == 0
     path = write_focus(tmp_path / "restated.csv", [{"BilledCost": "999"}])

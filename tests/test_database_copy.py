@@ -45,7 +45,9 @@ def test_copy_refuses_a_target_with_data(run, fresh_database):
     assert run("--db", target, "customers", "create", "OTHER", "--name", "O").exit_code == 0
     result = run("db", "copy", "--to", target)
     assert result.exit_code == 4 and "not empty" in result.stderr
-    assert [c["code"] for c in json.loads(run("--db", target, "customers", "list", "--format", "json").stdout)] == ["OTHER"]
+    assert [c["code"] for c in json.loads(run("--db", target, "customers", "list", "--format", "json").stdout)] == [
+        "OTHER"
+    ]
 
 
 def test_copy_from_a_sqlite_file(run, fresh_database, tmp_path, monkeypatch):

@@ -4,7 +4,10 @@ import json
 
 
 def owners(run):
-    return {a["id"]: (a["customer"], a["assigned_by"]) for a in json.loads(run("accounts", "list", "--format", "json").stdout)}
+    return {
+        a["id"]: (a["customer"], a["assigned_by"])
+        for a in json.loads(run("accounts", "list", "--format", "json").stdout)
+    }
 
 
 def test_create_assigns_unexcluded_accounts_of_the_payer(seeded):

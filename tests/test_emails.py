@@ -26,8 +26,22 @@ def ours(normaliser: EmailNormaliser, value: str) -> str | None:
 
 
 LOCAL = st.text(alphabet="abcXYZ09._+-!#'~\"@ é", min_size=0, max_size=12)
-DOMAIN = st.sampled_from(["example.com", "Example.COM", "sub.example.org", "localhost", "x.test", "a..b.com",
-                          "-bad.com", "exämple.com", "b", "xn--mnchen-3ya.de", "a" * 64 + ".com", "1.2.3.4"])
+DOMAIN = st.sampled_from(
+    [
+        "example.com",
+        "Example.COM",
+        "sub.example.org",
+        "localhost",
+        "x.test",
+        "a..b.com",
+        "-bad.com",
+        "exämple.com",
+        "b",
+        "xn--mnchen-3ya.de",
+        "a" * 64 + ".com",
+        "1.2.3.4",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None)
@@ -54,8 +68,12 @@ def test_long_addresses_agree():
 
 @pytest.mark.parametrize(
     ("value", "reason"),
-    [("", "email is empty"), ("ann", "must have an @-sign"), ("ann@localhost", "should have a period"),
-     ("Ann <ann@example.com>", "display name")],
+    [
+        ("", "email is empty"),
+        ("ann", "must have an @-sign"),
+        ("ann@localhost", "should have a period"),
+        ("Ann <ann@example.com>", "display name"),
+    ],
 )
 def test_errors_name_the_address_and_reason(value, reason):
     with pytest.raises(InvalidInput) as err:

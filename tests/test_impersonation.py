@@ -6,6 +6,7 @@ import json
 import sys
 
 import pytest
+
 from user_data import (
     ALICE,
     BOB,
@@ -177,7 +178,9 @@ def test_impersonate_disabled_user_is_refused(customers, db_path):
 
 
 def test_impersonate_runs_one_command_with_the_users_scope(customers, msp_process, db_path):
-    result = msp_process("users", "impersonate", VIC, "--reason", "ticket 42", "--", *PY_MSP, "customers", "list", "--format", "json")
+    result = msp_process(
+        "users", "impersonate", VIC, "--reason", "ticket 42", "--", *PY_MSP, "customers", "list", "--format", "json"
+    )
     assert result.exit_code == 0, result
     assert [c["code"] for c in json.loads(result.stdout)] == ["ACME"]
     [start] = audit_records(db_path, "user.impersonate")
@@ -202,7 +205,17 @@ def test_impersonate_with_db_flag_passes_it_on(customers, msp_process, db_path, 
     other = tmp_path / "elsewhere.db"
     db_path.rename(other)
     result = msp_process(
-        "--db", str(other), "users", "impersonate", VIC, "--", *PY_MSP, "users", "list", "--format", "json",
+        "--db",
+        str(other),
+        "users",
+        "impersonate",
+        VIC,
+        "--",
+        *PY_MSP,
+        "users",
+        "list",
+        "--format",
+        "json",
         env={"MSP_DB": str(tmp_path / "missing-dir" / "x.db")},
     )
     assert result.exit_code == 0, result

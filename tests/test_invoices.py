@@ -1,7 +1,8 @@
 """`msp rebill issue`: invoices, warnings when an invoiced month is rebilled, deletion."""
 
-from cost_rows import MONTH, as_json, cost_row, load_costs
 from freezegun import freeze_time
+
+from cost_rows import MONTH, as_json, cost_row, load_costs
 
 
 def test_issue_freezes_the_current_version(billing, db_path):
@@ -9,8 +10,15 @@ def test_issue_freezes_the_current_version(billing, db_path):
     with freeze_time("2026-11-26T08:00:00Z"):
         run("rebill", "--customer", "ACME", "--month", MONTH)
         issued = as_json(run("rebill", "issue", "--customer", "acme", "--month", MONTH, "--format", "json"))
-    assert issued == {"number": "ACME-202610-1", "customer": "ACME", "month": MONTH, "version": 1,
-                      "issued_at": "2026-11-26T08:00:00Z", "issued_by": "tester", "total": {"USD": "120.00"}}
+    assert issued == {
+        "number": "ACME-202610-1",
+        "customer": "ACME",
+        "month": MONTH,
+        "version": 1,
+        "issued_at": "2026-11-26T08:00:00Z",
+        "issued_by": "tester",
+        "total": {"USD": "120.00"},
+    }
     twice = run("rebill", "issue", "--customer", "ACME", "--month", MONTH)
     assert twice.exit_code == 4 and "version 1 is already invoiced as ACME-202610-1" in twice.stderr
 
@@ -22,7 +30,10 @@ def test_issue_freezes_the_current_version(billing, db_path):
         result = run("rebill", "--customer", "ACME", "--month", MONTH)
     assert result.exit_code == 0, result
     # (100 + 11000) x 1.10275 = 12240.525 -> 12240.52; 20 x 1.10275 = 22.055 -> 22.06; total 12262.58
-    assert "warning: ACME 2026-10 was invoiced at 120.00 USD; the new bill is 12,262.58 USD (+12,142.58)\n" in result.stderr
+    assert (
+        "warning: ACME 2026-10 was invoiced at 120.00 USD; the new bill is 12,262.58 USD (+12,142.58)\n"
+        in result.stderr
+    )
 
     shown = as_json(run("rebill", "show", "--customer", "ACME", "--month", MONTH, "--format", "json"))
     assert shown["totals"][0]["price"] == "12262.58"
@@ -37,7 +48,9 @@ def test_issue_freezes_the_current_version(billing, db_path):
         assert refused.exit_code == 4
         assert "ACME 2026-10 is already invoiced as ACME-202610-1 (version 1)" in refused.stderr
         assert "--reissue" in refused.stderr
-        second = as_json(run("rebill", "issue", "--customer", "ACME", "--month", MONTH, "--reissue", "--format", "json"))
+        second = as_json(
+            run("rebill", "issue", "--customer", "ACME", "--month", MONTH, "--reissue", "--format", "json")
+        )
     assert second["number"] == "ACME-202610-2" and second["version"] == 2
     history = as_json(run("rebill", "history", "--customer", "ACME", "--format", "json"))
     assert [(h["version"], h["invoice"]) for h in history] == [(2, "ACME-202610-2"), (1, "ACME-202610-1")]

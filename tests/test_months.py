@@ -11,7 +11,9 @@ def test_good_months(value):
     assert parse_month(value) == value.strip()
 
 
-@pytest.mark.parametrize("value", ["2026-13", "2026-1", "26-10", "", None, "2026-00", "2026/10", "0000-10", "2026-10-01"])
+@pytest.mark.parametrize(
+    "value", ["2026-13", "2026-1", "26-10", "", None, "2026-00", "2026/10", "0000-10", "2026-10-01"]
+)
 def test_malformed_months_are_invalid_input(value):
     with pytest.raises(InvalidInput, match="expected YYYY-MM"):
         parse_month(value)

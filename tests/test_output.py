@@ -82,8 +82,11 @@ def test_a_closed_pipe_stops_quietly(msp_process, tmp_path):
     for i in range(3):
         assert msp_process("customers", "create", f"C{i}", "--name", "x" * 150).exit_code == 0
     proc = subprocess.run(
-        f"{sys.executable} -m msp_cli customers list --format json | head -c 10", shell=True,
-        capture_output=True, text=True, executable="/bin/bash",
+        f"{sys.executable} -m msp_cli customers list --format json | head -c 10",
+        shell=True,
+        capture_output=True,
+        text=True,
+        executable="/bin/bash",
     )
     assert proc.stderr == ""  # no "Exception ignored ... BrokenPipeError", no internal error
 

@@ -11,11 +11,28 @@ from msp_cli.billing.pricing import Rule, choose_rule
 
 def test_add_list_remove(billing):
     run = billing
-    added = json.loads(run("pricing", "add", "acme", "--margin", "12.5", "--service", "Amazon*", "--from", "2026-01",
-                           "--to", "2026-12", "--format", "json").stdout)
+    added = json.loads(
+        run(
+            "pricing",
+            "add",
+            "acme",
+            "--margin",
+            "12.5",
+            "--service",
+            "Amazon*",
+            "--from",
+            "2026-01",
+            "--to",
+            "2026-12",
+            "--format",
+            "json",
+        ).stdout
+    )
     assert added["customer"] == "ACME" and added["kind"] == "margin" and added["percent"] == "12.5"
     assert added["service"] == "Amazon*" and added["from_month"] == "2026-01" and added["to_month"] == "2026-12"
-    fee = json.loads(run("pricing", "add", "BETA", "--fee", "250", "--description", "Managed", "--format", "json").stdout)
+    fee = json.loads(
+        run("pricing", "add", "BETA", "--fee", "250", "--description", "Managed", "--format", "json").stdout
+    )
     assert fee["amount"] == "250" and fee["currency"] == "USD" and fee["description"] == "Managed"
     listed = json.loads(run("pricing", "list", "--format", "json").stdout)
     assert [r["id"] for r in listed] == [added["id"], fee["id"]]
@@ -38,22 +55,25 @@ def test_fee_currency_from_config_or_flag(billing, isolated):
     assert gbp["currency"] == "GBP"
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "exactly one of"),
-    (["--margin", "10", "--discount", "5"], "exactly one of"),
-    (["--margin", "abc"], "invalid margin percent"),
-    (["--margin", "-1"], "between 0 and"),
-    (["--discount", "101"], "between 0 and 100"),
-    (["--fee", "0"], "more than 0"),
-    (["--fee", "1.234"], "at most 2 decimal places"),
-    (["--fee", "NaN"], "invalid fee amount"),
-    (["--margin", "10", "--from", "2026-13"], "invalid --from month"),
-    (["--margin", "10", "--from", "2026-11", "--to", "2026-10"], "is after --to"),
-    (["--fee", "10", "--service", "EC2"], "margins and discounts only"),
-    (["--margin", "10", "--currency", "EUR"], "fees and credits only"),
-    (["--fee", "10", "--currency", "EURO"], "invalid currency"),
-    (["--margin", "10", "--service", ""], "pattern must not be empty"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "exactly one of"),
+        (["--margin", "10", "--discount", "5"], "exactly one of"),
+        (["--margin", "abc"], "invalid margin percent"),
+        (["--margin", "-1"], "between 0 and"),
+        (["--discount", "101"], "between 0 and 100"),
+        (["--fee", "0"], "more than 0"),
+        (["--fee", "1.234"], "at most 2 decimal places"),
+        (["--fee", "NaN"], "invalid fee amount"),
+        (["--margin", "10", "--from", "2026-13"], "invalid --from month"),
+        (["--margin", "10", "--from", "2026-11", "--to", "2026-10"], "is after --to"),
+        (["--fee", "10", "--service", "EC2"], "margins and discounts only"),
+        (["--margin", "10", "--currency", "EUR"], "fees and credits only"),
+        (["--fee", "10", "--currency", "EURO"], "invalid currency"),
+        (["--margin", "10", "--service", ""], "pattern must not be empty"),
+    ],
+)
 def test_bad_rules_are_exit_2_and_write_nothing(billing, args, message):
     result = billing("pricing", "add", "ACME", *args)
     assert result.exit_code == 2, result
@@ -71,7 +91,12 @@ def _rule(id_, kind="margin", percent="10", service=None):
 
 
 def test_most_specific_rule_wins():
-    wide, wild, short, exact = _rule(1), _rule(2, service="Amazon*"), _rule(3, service="*EC2*"), _rule(4, service="Amazon EC2")
+    wide, wild, short, exact = (
+        _rule(1),
+        _rule(2, service="Amazon*"),
+        _rule(3, service="*EC2*"),
+        _rule(4, service="Amazon EC2"),
+    )
     # a service rule beats a customer-wide one
     assert choose_rule([wide, wild], "Amazon S3") is wild
     # a pattern without `*` beats one with, even an older one
@@ -82,7 +107,12 @@ def test_most_specific_rule_wins():
     assert choose_rule([_rule(5, service="Amazon*"), _rule(6, kind="discount", service="Amazon*")], "Amazon S3").id == 6
     assert choose_rule([wide, _rule(7)], "Anything").id == 7
     # fees and credits never price a line; no rule at all -> None
-    assert choose_rule([Rule(8, "ACME", "fee", None, Decimal(5), "USD", None, None, None, None, datetime.now(UTC), "t")], "X") is None
+    assert (
+        choose_rule(
+            [Rule(8, "ACME", "fee", None, Decimal(5), "USD", None, None, None, None, datetime.now(UTC), "t")], "X"
+        )
+        is None
+    )
     # matching is case-insensitive and `?` is literal
     assert choose_rule([_rule(10, service="amazon ec?")], "Amazon EC2") is None
     assert choose_rule([_rule(11, service="amazon ec2")], "Amazon EC2").id == 11

@@ -2,8 +2,9 @@
 
 import json
 
-from cost_rows import DURING_NOVEMBER, MONTH, as_json, cost_row, load_costs
 from freezegun import freeze_time
+
+from cost_rows import DURING_NOVEMBER, MONTH, as_json, cost_row, load_costs
 
 
 def rebill(run, *args):
@@ -11,18 +12,27 @@ def rebill(run, *args):
 
 
 def versions(run, code):
-    return [(r["version"], r["status"]) for r in as_json(run("rebill", "history", "--customer", code, "--format", "json"))]
+    return [
+        (r["version"], r["status"]) for r in as_json(run("rebill", "history", "--customer", code, "--format", "json"))
+    ]
 
 
 def test_rebill_stores_a_new_version_each_time_and_keeps_the_old(billing):
     run = billing
     with freeze_time("2026-11-26T08:00:00Z"):
         first = as_json(rebill(run, "--customer", "acme"))
-    assert first == [{
-        "customer": "ACME", "month": MONTH, "status": "rebilled", "version": 1,
-        "totals": [{"currency": "USD", "cost": "120.00", "price": "120.00"}],
-        "last_triggered_at": None, "next_allowed_at": None, "error": None,
-    }]
+    assert first == [
+        {
+            "customer": "ACME",
+            "month": MONTH,
+            "status": "rebilled",
+            "version": 1,
+            "totals": [{"currency": "USD", "cost": "120.00", "price": "120.00"}],
+            "last_triggered_at": None,
+            "next_allowed_at": None,
+            "error": None,
+        }
+    ]
     assert run("pricing", "add", "ACME", "--margin", "10").exit_code == 0
     with freeze_time("2026-11-26T16:00:00Z"):
         assert as_json(rebill(run, "--customer", "ACME"))[0]["version"] == 2
@@ -37,7 +47,12 @@ def test_rebill_stores_a_new_version_each_time_and_keeps_the_old(billing):
     none = run("rebill", "show", "--customer", "BETA", "--month", MONTH)
     assert none.exit_code == 3 and "no bill for BETA 2026-10" in none.stderr
     detail = as_json(run("customers", "show", "ACME", "--format", "json"))
-    assert detail["last_rebill"] == {"month": MONTH, "version": 2, "triggered_at": "2026-11-26T16:00:00Z", "triggered_by": "tester"}
+    assert detail["last_rebill"] == {
+        "month": MONTH,
+        "version": 2,
+        "triggered_at": "2026-11-26T16:00:00Z",
+        "triggered_by": "tester",
+    }
 
 
 def test_cooldown_refuses_with_the_next_allowed_time_whatever_the_month(billing, db_path):
@@ -48,7 +63,9 @@ def test_cooldown_refuses_with_the_next_allowed_time_whatever_the_month(billing,
     with freeze_time("2026-11-26T15:59:59Z"):
         refused = run("rebill", "--customer", "ACME", "--month", "2026-09")
         assert refused.exit_code == 5
-        assert refused.stderr == "error: ACME was rebilled at 2026-11-26T08:00:00Z; next allowed at 2026-11-26T16:00:00Z\n"
+        assert (
+            refused.stderr == "error: ACME was rebilled at 2026-11-26T08:00:00Z; next allowed at 2026-11-26T16:00:00Z\n"
+        )
         assert refused.stdout == ""
     with freeze_time("2026-11-26T16:00:00Z"):
         assert rebill(run, "--customer", "ACME").exit_code == 0
@@ -80,8 +97,14 @@ def test_cooldown_length_is_configurable(billing):
         assert as_json(run("rebill", "status", "--format", "json"))[0]["ready"] is False
     with freeze_time("2026-11-26T12:00:00Z"):
         status = as_json(run("rebill", "status", "--format", "json"))
-    assert status[0] == {"customer": "ACME", "last_triggered_at": "2026-11-26T10:00:00Z", "triggered_by": "tester",
-                         "month": MONTH, "next_allowed_at": "2026-11-26T12:00:00Z", "ready": True}
+    assert status[0] == {
+        "customer": "ACME",
+        "last_triggered_at": "2026-11-26T10:00:00Z",
+        "triggered_by": "tester",
+        "month": MONTH,
+        "next_allowed_at": "2026-11-26T12:00:00Z",
+        "ready": True,
+    }
     assert status[1]["customer"] == "BETA" and status[1]["last_triggered_at"] is None and status[1]["ready"] is True
 
 
@@ -93,10 +116,16 @@ def test_several_customers_the_others_run_and_skipped_ones_are_listed(billing):
         result = rebill(run, "--all")
         assert result.exit_code == 0, result
         outcomes = {o["customer"]: o for o in json.loads(result.stdout)}
-        assert {c: o["status"] for c, o in outcomes.items()} == {"ACME": "rebilled", "BETA": "skipped_cooldown", "GAMMA": "rebilled"}
+        assert {c: o["status"] for c, o in outcomes.items()} == {
+            "ACME": "rebilled",
+            "BETA": "skipped_cooldown",
+            "GAMMA": "rebilled",
+        }
         assert outcomes["BETA"]["next_allowed_at"] == "2026-11-26T16:00:00Z" and outcomes["BETA"]["version"] is None
         assert outcomes["GAMMA"]["totals"] == [{"currency": "USD", "cost": "30.00", "price": "30.00"}]
-        assert "skipped: BETA was rebilled at 2026-11-26T08:00:00Z; next allowed at 2026-11-26T16:00:00Z" in result.stderr
+        assert (
+            "skipped: BETA was rebilled at 2026-11-26T08:00:00Z; next allowed at 2026-11-26T16:00:00Z" in result.stderr
+        )
         again = run("rebill", "--customer", "ACME", "--customer", "BETA", "--month", MONTH)
         assert again.exit_code == 0 and again.stderr.count("skipped:") == 2
     assert versions(run, "BETA") == [(1, "current")]
@@ -177,7 +206,9 @@ def test_dry_run_shows_changes_line_by_line_and_stores_nothing(billing):
         result = run("rebill", "--customer", "ACME", "--month", MONTH, "--dry-run", "--format", "json")
     diff = as_json(result)[0]
     assert diff["current_version"] == 1
-    changes = {(c["change"], c["linked_account"], c["service"]): (c["old_price"], c["new_price"]) for c in diff["changes"]}
+    changes = {
+        (c["change"], c["linked_account"], c["service"]): (c["old_price"], c["new_price"]) for c in diff["changes"]
+    }
     assert changes == {
         ("changed", "A1", "Amazon EC2"): ("100.00", "110.00"),
         ("added", None, "Support plan"): (None, "25.00"),

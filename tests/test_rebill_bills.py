@@ -2,8 +2,9 @@
 
 from decimal import Decimal
 
-from cost_rows import DURING_NOVEMBER, MONTH, as_json, cost_row, load_costs
 from freezegun import freeze_time
+
+from cost_rows import DURING_NOVEMBER, MONTH, as_json, cost_row, load_costs
 
 
 def bill(run, code="ACME", *extra):
@@ -15,35 +16,40 @@ def bill(run, code="ACME", *extra):
 def test_golden_bill_computed_by_hand(seeded, db_path):
     run = seeded
     run("customers", "create", "ACME", "--name", "Acme", "--account", "A1", "--account", "A2", "--account", "B1")
-    load_costs(db_path, [
-        # A1 / Amazon EC2: 1000.004 + 234.5 + (-10.25 adjustment) = 1224.254; Tax and Credit rows stay out
-        cost_row("A1", "Amazon EC2", "1000.004", day="2026-10-01"),
-        cost_row("A1", "Amazon EC2", "234.5", day="2026-10-02"),
-        cost_row("A1", "Amazon EC2", "-10.25", category="Adjustment", day="2026-10-03"),
-        cost_row("A1", "Amazon EC2", "99.99", category="Tax"),
-        cost_row("A1", "Amazon EC2", "-50", category="credit"),
-        # A1 / Amazon S3: purchase 80.125 (a reserved capacity bought this month)
-        cost_row("A1", "Amazon S3", "80.125", category="Purchase"),
-        # A2 / Amazon S3: 0.105
-        cost_row("A2", "Amazon S3", "0.105"),
-        # A2 / AWS Support: a refund -20
-        cost_row("A2", "AWS Support", "-20"),
-        # A2 / Amazon EC2: zero cost -> left out
-        cost_row("A2", "Amazon EC2", "0"),
-        # B1 / Virtual Machines in EUR: 500.555
-        cost_row("B1", "Virtual Machines", "500.555", payer="P2", currency="EUR"),
-        # A3 belongs to nobody: never on ACME's bill
-        cost_row("A3", "Amazon EC2", "777"),
-    ])
-    run("pricing", "add", "ACME", "--margin", "10")                                  # rule 1: everything else
-    run("pricing", "add", "ACME", "--margin", "15", "--service", "Amazon*")          # rule 2
-    run("pricing", "add", "ACME", "--discount", "5", "--service", "Amazon S3")       # rule 3: exact beats wildcard
+    load_costs(
+        db_path,
+        [
+            # A1 / Amazon EC2: 1000.004 + 234.5 + (-10.25 adjustment) = 1224.254; Tax and Credit rows stay out
+            cost_row("A1", "Amazon EC2", "1000.004", day="2026-10-01"),
+            cost_row("A1", "Amazon EC2", "234.5", day="2026-10-02"),
+            cost_row("A1", "Amazon EC2", "-10.25", category="Adjustment", day="2026-10-03"),
+            cost_row("A1", "Amazon EC2", "99.99", category="Tax"),
+            cost_row("A1", "Amazon EC2", "-50", category="credit"),
+            # A1 / Amazon S3: purchase 80.125 (a reserved capacity bought this month)
+            cost_row("A1", "Amazon S3", "80.125", category="Purchase"),
+            # A2 / Amazon S3: 0.105
+            cost_row("A2", "Amazon S3", "0.105"),
+            # A2 / AWS Support: a refund -20
+            cost_row("A2", "AWS Support", "-20"),
+            # A2 / Amazon EC2: zero cost -> left out
+            cost_row("A2", "Amazon EC2", "0"),
+            # B1 / Virtual Machines in EUR: 500.555
+            cost_row("B1", "Virtual Machines", "500.555", payer="P2", currency="EUR"),
+            # A3 belongs to nobody: never on ACME's bill
+            cost_row("A3", "Amazon EC2", "777"),
+        ],
+    )
+    run("pricing", "add", "ACME", "--margin", "10")  # rule 1: everything else
+    run("pricing", "add", "ACME", "--margin", "15", "--service", "Amazon*")  # rule 2
+    run("pricing", "add", "ACME", "--discount", "5", "--service", "Amazon S3")  # rule 3: exact beats wildcard
     run("pricing", "add", "ACME", "--fee", "250", "--description", "Managed service")  # rule 4
-    run("pricing", "add", "ACME", "--credit", "100", "--currency", "EUR")            # rule 5
-    run("pricing", "add", "ACME", "--margin", "50", "--to", "2026-09")               # rule 6: not in force in October
+    run("pricing", "add", "ACME", "--credit", "100", "--currency", "EUR")  # rule 5
+    run("pricing", "add", "ACME", "--margin", "50", "--to", "2026-09")  # rule 6: not in force in October
 
     shown = bill(run, "ACME", "--explain")
-    lines = [(l["linked_account"], l["service"], l["currency"], l["cost"], l["price"], l["rule_id"]) for l in shown["lines"]]
+    lines = [
+        (l["linked_account"], l["service"], l["currency"], l["cost"], l["price"], l["rule_id"]) for l in shown["lines"]
+    ]
     assert lines == [
         # 1224.254 x 1.15 = 1407.8921 -> 1407.89
         ("A1", "Amazon EC2", "USD", "1224.254", "1407.89", 2),
@@ -73,7 +79,11 @@ def test_golden_bill_computed_by_hand(seeded, db_path):
 
 def test_basis_effective_and_list(billing, db_path):
     run = billing
-    load_costs(db_path, [cost_row("A3", "Amazon S3", "10", effective="8.5", list_cost="12", month="2026-10", day="2026-10-05")], months=[])
+    load_costs(
+        db_path,
+        [cost_row("A3", "Amazon S3", "10", effective="8.5", list_cost="12", month="2026-10", day="2026-10-05")],
+        months=[],
+    )
     run("customers", "update", "BETA", "--basis", "effective")
     assert bill(run, "BETA")["totals"] == [{"currency": "USD", "cost": "58.50", "price": "58.50"}]
     run("customers", "update", "BETA", "--basis", "list")
@@ -95,8 +105,15 @@ def test_rules_in_force_by_month_inclusive(billing):
 def test_half_even_rounding_once_per_line(billing, db_path):
     run = billing
     run("accounts", "assign", "ACME", "A4")
-    load_costs(db_path, [cost_row("A4", "S1", "0.125", month="2026-10"), cost_row("A4", "S2", "0.135", month="2026-10"),
-                         cost_row("A4", "S3", "0.004", month="2026-10")], months=[])
+    load_costs(
+        db_path,
+        [
+            cost_row("A4", "S1", "0.125", month="2026-10"),
+            cost_row("A4", "S2", "0.135", month="2026-10"),
+            cost_row("A4", "S3", "0.004", month="2026-10"),
+        ],
+        months=[],
+    )
     prices = {l["service"]: l["price"] for l in bill(run)["lines"] if l["linked_account"] == "A4"}
     assert prices == {"S1": "0.12", "S2": "0.14", "S3": "0.00"}  # S3 stays: its cost is not zero
 

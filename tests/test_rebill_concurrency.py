@@ -6,11 +6,12 @@ import subprocess
 import sys
 
 import pytest
-from cost_rows import cost_row, load_costs
 
 from msp_cli.common.clock import utcnow
 from msp_cli.store.database import Database
 from msp_cli.store.models import Account, Customer, Payer
+
+from cost_rows import cost_row, load_costs
 
 MONTH = "2024-01"  # surely in the past whenever the test runs
 CUSTOMERS = 40
@@ -22,19 +23,40 @@ def _populate(db_path):
     now = utcnow()
     with database.transaction() as session:
         session.execute(Payer.__table__.insert().values(id="P1", name="payer", provider="aws", created_at=now))
-        session.execute(Customer.__table__.insert(), [
-            {"code": f"C{n:03d}", "name": f"Customer {n}", "basis": "billed", "created_at": now} for n in range(CUSTOMERS)
-        ])
-        session.execute(Account.__table__.insert(), [
-            {"id": f"C{n:03d}-{k}", "name": f"acct {n}-{k}", "payer_id": "P1", "provider": "aws",
-             "customer": f"C{n:03d}", "assigned_by": "manual", "first_seen": now}
-            for n in range(CUSTOMERS) for k in range(3)
-        ])
+        session.execute(
+            Customer.__table__.insert(),
+            [
+                {"code": f"C{n:03d}", "name": f"Customer {n}", "basis": "billed", "created_at": now}
+                for n in range(CUSTOMERS)
+            ],
+        )
+        session.execute(
+            Account.__table__.insert(),
+            [
+                {
+                    "id": f"C{n:03d}-{k}",
+                    "name": f"acct {n}-{k}",
+                    "payer_id": "P1",
+                    "provider": "aws",
+                    "customer": f"C{n:03d}",
+                    "assigned_by": "manual",
+                    "first_seen": now,
+                }
+                for n in range(CUSTOMERS)
+                for k in range(3)
+            ],
+        )
     database.dispose()
-    load_costs(db_path, [
-        cost_row(f"C{n:03d}-{k}", service, "12.345", month=MONTH, day=f"{MONTH}-0{d}")
-        for n in range(CUSTOMERS) for k in range(3) for service in ("Amazon EC2", "Amazon S3") for d in (1, 2)
-    ])
+    load_costs(
+        db_path,
+        [
+            cost_row(f"C{n:03d}-{k}", service, "12.345", month=MONTH, day=f"{MONTH}-0{d}")
+            for n in range(CUSTOMERS)
+            for k in range(3)
+            for service in ("Amazon EC2", "Amazon S3")
+            for d in (1, 2)
+        ],
+    )
 
 
 @pytest.mark.slow
@@ -43,8 +65,13 @@ def test_concurrent_rebill_all_rebills_each_customer_once(run, db_path):
     _populate(db_path)
     env = {**os.environ, "MSP_DB": str(db_path)}
     procs = [
-        subprocess.Popen([sys.executable, "-m", "msp_cli", "rebill", "--all", "--month", MONTH, "--format", "json"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        subprocess.Popen(
+            [sys.executable, "-m", "msp_cli", "rebill", "--all", "--month", MONTH, "--format", "json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         for _ in range(PROCESSES)
     ]
     results = [(p.wait(timeout=180), *p.communicate()) for p in procs]

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from cost_rows import MONTH
 from freezegun import freeze_time
 
 from msp_cli.access import actors
@@ -11,6 +10,8 @@ from msp_cli.access.actors import Actor
 from msp_cli.billing import invoices, pricing, rebilling, versions
 from msp_cli.common.errors import PermissionDenied
 from msp_cli.store.database import Database
+
+from cost_rows import MONTH
 
 USER = Actor(name="op", as_user="u@x.com", customer="ACME", role="viewer")
 
@@ -39,22 +40,27 @@ def test_customer_user_sees_own_prices_only(session):
     history = versions.bill_history(session, USER)
     assert {h["customer"] for h in history} == {"ACME"} and all("cost" not in h for h in history)
     exported = versions.export_lines(session, USER, MONTH)
-    assert [list(row) for row in exported] == [["customer", "month", "version", "linked_account", "service", "price"]] * 2
+    assert [list(row) for row in exported] == [
+        ["customer", "month", "version", "linked_account", "service", "price"]
+    ] * 2
     assert {row["customer"] for row in exported} == {"ACME"}
 
 
-@pytest.mark.parametrize("call", [
-    lambda s: versions.show_bill(s, USER, "BETA", MONTH),
-    lambda s: versions.show_bill(s, USER, "ACME", MONTH, explain=True),
-    lambda s: versions.bill_history(s, USER, "BETA"),
-    lambda s: rebilling.rebill(s, USER, customers=["ACME"], month=MONTH),
-    lambda s: rebilling.dry_run(s, USER, customers=["ACME"], month=MONTH),
-    lambda s: rebilling.rebill_status(s, USER),
-    lambda s: invoices.issue_invoice(s, USER, "ACME", MONTH),
-    lambda s: pricing.add_rule(s, USER, "ACME", margin="1"),
-    lambda s: pricing.list_rules(s, USER, "ACME"),
-    lambda s: pricing.remove_rule(s, USER, 1),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: versions.show_bill(s, USER, "BETA", MONTH),
+        lambda s: versions.show_bill(s, USER, "ACME", MONTH, explain=True),
+        lambda s: versions.bill_history(s, USER, "BETA"),
+        lambda s: rebilling.rebill(s, USER, customers=["ACME"], month=MONTH),
+        lambda s: rebilling.dry_run(s, USER, customers=["ACME"], month=MONTH),
+        lambda s: rebilling.rebill_status(s, USER),
+        lambda s: invoices.issue_invoice(s, USER, "ACME", MONTH),
+        lambda s: pricing.add_rule(s, USER, "ACME", margin="1"),
+        lambda s: pricing.list_rules(s, USER, "ACME"),
+        lambda s: pricing.remove_rule(s, USER, 1),
+    ],
+)
 def test_customer_user_is_refused(session, call):
     with pytest.raises(PermissionDenied):
         call(session)
@@ -83,8 +89,12 @@ def test_no_cost_in_any_format_on_the_command_line(billed, monkeypatch, tmp_path
     assert all("110.00" in out or "132.00" in out for out in outputs)  # A1's price or ACME's total is there
     assert all("100.00" not in out and '"100' not in out for out in outputs)  # A1's cost is not
     assert outputs[-2].splitlines()[0] == "customer,month,version,linked_account,service,price"
-    for args in (("--customer", "ACME", "--month", MONTH), ("show", "--customer", "ACME", "--month", MONTH, "--explain"),
-                 ("issue", "--customer", "ACME", "--month", MONTH), ("show", "--customer", "BETA", "--month", MONTH)):
+    for args in (
+        ("--customer", "ACME", "--month", MONTH),
+        ("show", "--customer", "ACME", "--month", MONTH, "--explain"),
+        ("issue", "--customer", "ACME", "--month", MONTH),
+        ("show", "--customer", "BETA", "--month", MONTH),
+    ):
         assert run("rebill", *args).exit_code == 7
     assert run("pricing", "list").exit_code == 7
     assert run("pricing", "add", "ACME", "--margin", "5").exit_code == 7

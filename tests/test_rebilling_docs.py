@@ -5,8 +5,9 @@ import re
 import shlex
 from pathlib import Path
 
-from cost_rows import cost_row, load_costs
 from freezegun import freeze_time
+
+from cost_rows import cost_row, load_costs
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "rebilling.md"
 
@@ -24,9 +25,17 @@ def test_worked_example_in_the_docs(run, db_path):
     accounts = sorted({row[0] for row in costs})
     for account in accounts:
         assert run("accounts", "add", account, "--payer", "P1", "--name", f"Account {account}").exit_code == 0
-    assert run("customers", "create", "ACME", "--name", "Acme", *[a for x in accounts for a in ("--account", x)]).exit_code == 0
-    load_costs(db_path, [cost_row(account, service, cost, category=category, day=f"2026-10-{n + 1:02d}")
-                         for n, (account, service, category, cost) in enumerate(costs)])
+    assert (
+        run("customers", "create", "ACME", "--name", "Acme", *[a for x in accounts for a in ("--account", x)]).exit_code
+        == 0
+    )
+    load_costs(
+        db_path,
+        [
+            cost_row(account, service, cost, category=category, day=f"2026-10-{n + 1:02d}")
+            for n, (account, service, category, cost) in enumerate(costs)
+        ],
+    )
     rules = text.split("<!-- worked-example:rules -->", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
     for line in filter(None, rules.strip().splitlines()):
         args = shlex.split(line)
@@ -34,8 +43,13 @@ def test_worked_example_in_the_docs(run, db_path):
         assert run(*args[1:]).exit_code == 0
     with freeze_time("2026-11-26T08:00:00Z"):
         assert run("rebill", "--customer", "ACME", "--month", "2026-10").exit_code == 0
-    shown = json.loads(run("rebill", "show", "--customer", "ACME", "--month", "2026-10", "--explain", "--format", "json").stdout)
-    got = [[str(l["line"]), l["linked_account"] or "", l["service"], l["cost"], l["price"], str(l["rule_id"])] for l in shown["lines"]]
+    shown = json.loads(
+        run("rebill", "show", "--customer", "ACME", "--month", "2026-10", "--explain", "--format", "json").stdout
+    )
+    got = [
+        [str(l["line"]), l["linked_account"] or "", l["service"], l["cost"], l["price"], str(l["rule_id"])]
+        for l in shown["lines"]
+    ]
     assert got == _table(text, "bill")
     total = _table(text, "total")
     assert [[t["currency"], t["cost"], t["price"]] for t in shown["totals"]] == total

@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 from typer.main import get_command
-from user_data import ALICE, BOB, VIC, two_customers
 
 from msp_cli.cli.app import app
 from msp_cli.cli.output import Format
+
+from user_data import ALICE, BOB, VIC, two_customers
 
 EXTRA = "extra@acme.example"  # an ACME user the walk may change without losing its actor
 
@@ -62,8 +63,22 @@ COMMAND_ARGS: dict[str, list[list[str]]] = {}
 
 # What ACME's users must never see: BETA's code, name, accounts, payer and user, and the
 # unassigned accounts (the reseller's).
-OUTSIDE_SCOPE = ["BETA", "Beta Industries", "B1", "B2", "Dev box", "Test [lab]", "P2", "Second payer",
-                 BOB, "Bob Beta", "A3", "A4", "SPARK analytics", "Prod-SP"]
+OUTSIDE_SCOPE = [
+    "BETA",
+    "Beta Industries",
+    "B1",
+    "B2",
+    "Dev box",
+    "Test [lab]",
+    "P2",
+    "Second payer",
+    BOB,
+    "Bob Beta",
+    "A3",
+    "A4",
+    "SPARK analytics",
+    "Prod-SP",
+]
 
 
 def leaf_commands() -> Iterator[tuple[list[str], Any]]:

@@ -11,7 +11,9 @@ HEAVY = {"sqlalchemy", "sqlmodel", "pydantic", "duckdb", "email_validator", "ric
 def imported_modules(*args: str) -> set[str]:
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "msp_cli", *args],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     names = set()

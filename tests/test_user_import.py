@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
 from user_data import ALICE, BOB, audit_records, two_customers, users_in_db
 
 
@@ -31,11 +32,14 @@ def acme_users(db_path: Path) -> dict[str, tuple]:
 
 
 def test_header_in_any_order_any_case_with_spaces(customers, db_path, tmp_path):
-    path = write(tmp_path, ' Role ,EMAIL, name \nadmin,Ann@Acme.example,Ann\n,ben@acme.example,\n')
+    path = write(tmp_path, " Role ,EMAIL, name \nadmin,Ann@Acme.example,Ann\n,ben@acme.example,\n")
     result = customers("users", "import", "ACME", path)
     assert result.exit_code == 0, result
     assert result.stderr.strip() == "2 invited, 0 unchanged, 0 rejected"
-    assert acme_users(db_path) == {"ann@acme.example": ("ACME", "admin", "Ann"), "ben@acme.example": ("ACME", "viewer", None)}
+    assert acme_users(db_path) == {
+        "ann@acme.example": ("ACME", "admin", "Ann"),
+        "ben@acme.example": ("ACME", "viewer", None),
+    }
 
 
 def test_one_column_without_header_is_a_list_of_emails(customers, db_path, tmp_path):
@@ -56,15 +60,15 @@ def test_bom_crlf_and_quoted_fields(customers, db_path, tmp_path):
 
 
 BAD_FILE = (
-    "email,name,role\n"                      # 1
-    "ok1@acme.example,Ok One,admin\n"        # 2
-    "not-an-email,Bad,viewer\n"              # 3
-    "ok2@acme.example,Ok Two,owner\n"        # 4 unknown role
-    f"{BOB},Bob,viewer\n"                    # 5 another customer's
-    '"multi@acme.example","Two\nlines",\n'   # 6-7 a name with a newline
-    "OK1@acme.example,Again,viewer\n"        # 8 duplicate of line 2
-    "ok3@acme.example,Too,many,columns\n"    # 9
-    "ok4@acme.example,Ok Four,\n"            # 10
+    "email,name,role\n"  # 1
+    "ok1@acme.example,Ok One,admin\n"  # 2
+    "not-an-email,Bad,viewer\n"  # 3
+    "ok2@acme.example,Ok Two,owner\n"  # 4 unknown role
+    f"{BOB},Bob,viewer\n"  # 5 another customer's
+    '"multi@acme.example","Two\nlines",\n'  # 6-7 a name with a newline
+    "OK1@acme.example,Again,viewer\n"  # 8 duplicate of line 2
+    "ok3@acme.example,Too,many,columns\n"  # 9
+    "ok4@acme.example,Ok Four,\n"  # 10
 )
 
 
@@ -81,10 +85,18 @@ def test_bad_rows_are_reported_by_physical_line_and_good_rows_written(customers,
         f"{path}:9: expected 3 columns, found 4",
         "2 invited, 0 unchanged, 6 rejected",
     ]
-    assert acme_users(db_path) == {"ok1@acme.example": ("ACME", "admin", "Ok One"), "ok4@acme.example": ("ACME", "viewer", "Ok Four")}
+    assert acme_users(db_path) == {
+        "ok1@acme.example": ("ACME", "admin", "Ok One"),
+        "ok4@acme.example": ("ACME", "viewer", "Ok Four"),
+    }
     assert users_in_db(db_path)[BOB][0] == "BETA"
     [record] = audit_records(db_path, "user.import")
-    assert record["details"] == {"file": path, "invited": ["ok1@acme.example", "ok4@acme.example"], "unchanged": 0, "rejected": 6}
+    assert record["details"] == {
+        "file": path,
+        "invited": ["ok1@acme.example", "ok4@acme.example"],
+        "unchanged": 0,
+        "rejected": 6,
+    }
 
 
 def test_json_report_on_stdout(customers, tmp_path):
@@ -206,7 +218,10 @@ def test_progress_bar_on_a_terminal(customers, tmp_path, isolated):
     controller, terminal = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "msp_cli", "users", "import", "ACME", path],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=terminal, env=dict(os.environ),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=terminal,
+        env=dict(os.environ),
     )
     os.close(terminal)
     seen = b""

@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+
 from conftest import EXAMPLES
 from user_data import ALICE, BOB, VIC, audit_records, query, two_customers, users_in_db
 
@@ -18,7 +19,9 @@ def customers(seeded):
 
 
 def test_invite_normalises_and_lowercases_the_address(customers, db_path):
-    result = customers("users", "invite", "acme", "Carol.Smith@Example.COM", "--role", "admin", "--name", " Carol ", "--format", "json")
+    result = customers(
+        "users", "invite", "acme", "Carol.Smith@Example.COM", "--role", "admin", "--name", " Carol ", "--format", "json"
+    )
     assert result.exit_code == 0, result
     [user] = json.loads(result.stdout)
     assert user["email"] == "carol.smith@example.com"
@@ -94,7 +97,11 @@ def test_set_role(customers, db_path):
     assert result.exit_code == 0
     assert json.loads(result.stdout)["role"] == "admin"
     assert users_in_db(db_path)[VIC][1] == "admin"
-    assert audit_records(db_path, "user.set_role")[-1]["details"] == {"customer": "ACME", "from": "viewer", "to": "admin"}
+    assert audit_records(db_path, "user.set_role")[-1]["details"] == {
+        "customer": "ACME",
+        "from": "viewer",
+        "to": "admin",
+    }
     again = customers("users", "set-role", VIC, "admin")
     assert again.exit_code == 0 and "already has role admin (unchanged)" in again.stderr
     assert len(audit_records(db_path, "user.set_role")) == 1
@@ -177,6 +184,10 @@ def test_example_file_exports_and_reimports(customers, db_path, tmp_path):
 
 def test_every_change_is_audited_with_the_operator(customers, db_path):
     [record] = audit_records(db_path, "user.invite")[-1:]
-    assert record == {"actor": "tester", "as_user": None, "target": "BETA",
-                      "details": {"emails": [BOB], "role": "admin", "name": "Bob Beta"}}
+    assert record == {
+        "actor": "tester",
+        "as_user": None,
+        "target": "BETA",
+        "details": {"emails": [BOB], "role": "admin", "name": "Bob Beta"},
+    }
     assert query(db_path, "SELECT count(*) FROM customer_user")[0][0] == 3

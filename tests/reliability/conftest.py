@@ -32,6 +32,8 @@ def snapshot(database_url):
 def populated(seeded):
     """seeded payers/accounts plus two customers, one dedicated with an exclusion."""
     run = seeded
-    assert run("customers", "create", "ACME", "--name", "Acme", "--dedicated", "P1", "--exclude", "* SP*").exit_code == 0
+    assert (
+        run("customers", "create", "ACME", "--name", "Acme", "--dedicated", "P1", "--exclude", "* SP*").exit_code == 0
+    )
     assert run("customers", "create", "BETA", "--name", "Beta", "--account", "B1").exit_code == 0
     return run

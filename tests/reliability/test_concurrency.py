@@ -15,9 +15,6 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
-from conftest import query_database
-from focusdata import file_sums
-from samples import SAMPLE_10
 
 from reliability.workloads import (
     assert_clean,
@@ -30,6 +27,10 @@ from reliability.workloads import (
     start,
     users_csv,
 )
+
+from conftest import query_database
+from focusdata import file_sums
+from samples import SAMPLE_10
 
 MONTH = "2024-01"
 CUSTOMERS = 60

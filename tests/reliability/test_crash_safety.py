@@ -15,7 +15,6 @@ import random
 from decimal import Decimal
 
 import pytest
-from conftest import query_database
 
 from reliability.workloads import (
     AWS_SAMPLE,
@@ -30,6 +29,8 @@ from reliability.workloads import (
     runs_add_up,
     users_csv,
 )
+
+from conftest import query_database
 
 COPIES = 120  # the AWS sample 120 times over: 120,000 FOCUS rows
 USERS = 50_000
@@ -57,7 +58,9 @@ def assert_database_sound(run) -> None:
 
 
 def loads(db) -> dict[tuple[str, str], int]:
-    return {(payer, month): rows for payer, month, rows in query_database(db, "SELECT payer_id, month, rows FROM cost_load")}
+    return {
+        (payer, month): rows for payer, month, rows in query_database(db, "SELECT payer_id, month, rows FROM cost_load")
+    }
 
 
 @pytest.mark.slow
@@ -95,12 +98,18 @@ def test_users_import_killed_adds_all_or_none(run, database_url, tmp_path, chanc
     assert full.returncode == 0, full
 
     def count(domain: str = "%") -> int:
-        return query_database(database_url, "SELECT COUNT(*) FROM customer_user WHERE email LIKE ?", f"%@{domain}")[0][0]
+        return query_database(database_url, "SELECT COUNT(*) FROM customer_user WHERE email LIKE ?", f"%@{domain}")[0][
+            0
+        ]
 
     assert count() == USERS
     killed = 0
     for i, delay in enumerate(delays(chance, full.seconds), start=1):
-        path = files[i % len(files)] if i < len(files) else users_csv(tmp_path / f"users-{i}.csv", (f"u{n}@f{i}.example" for n in range(USERS)))
+        path = (
+            files[i % len(files)]
+            if i < len(files)
+            else users_csv(tmp_path / f"users-{i}.csv", (f"u{n}@f{i}.example" for n in range(USERS)))
+        )
         before = count()
         result = kill_after(delay, "users", "import", "ACME", str(path))
         killed += result.killed
@@ -134,5 +143,7 @@ def test_rebill_all_killed_stores_every_bill_or_none(run, database_url, chance):
         runs_add_up(database_url)
         assert_database_sound(run)
     assert killed, "every rebill finished before its kill: add customers"
-    totals = query_database(database_url, "SELECT DISTINCT r.customer, t.price FROM rebill_run r JOIN rebill_total t ON t.run_id = r.id")
+    totals = query_database(
+        database_url, "SELECT DISTINCT r.customer, t.price FROM rebill_run r JOIN rebill_total t ON t.run_id = r.id"
+    )
     assert len(totals) == CUSTOMERS and all(Decimal(price) > 0 for _, price in totals)

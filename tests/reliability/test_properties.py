@@ -44,6 +44,7 @@ def test_a_name_matches_itself_and_star_around_it(name):
 
 # --- the audit chain detects any single edited, deleted or reordered record -------------
 
+
 def build_chain(records: int):
     from msp_cli.access import audit
     from msp_cli.access.actors import operator
@@ -97,7 +98,10 @@ def test_audit_chain_detects_any_single_tampering(records, victim, how):
             session.execute(table.delete().where(table.c.id == target_id))
         else:  # swap the contents of two neighbouring records, keeping their ids
             other_id = target_id + 1 if target_id < records else target_id - 1
-            rows = {r.id: dict(r._mapping) for r in session.execute(select(table).where(table.c.id.in_([target_id, other_id])))}
+            rows = {
+                r.id: dict(r._mapping)
+                for r in session.execute(select(table).where(table.c.id.in_([target_id, other_id])))
+            }
             for a, b in ((target_id, other_id), (other_id, target_id)):
                 values = {k: v for k, v in rows[b].items() if k != "id"}
                 session.execute(table.update().where(table.c.id == a).values(**values))
@@ -114,20 +118,33 @@ from msp_cli.billing.bills import Cost, price_bill  # noqa: E402
 from msp_cli.billing.pricing import Rule  # noqa: E402
 from msp_cli.common.money import to_cents  # noqa: E402
 
-amounts = st.decimals(min_value=Decimal("-99999999.999999"), max_value=Decimal("99999999.999999"), places=6,
-                      allow_nan=False, allow_infinity=False)
+amounts = st.decimals(
+    min_value=Decimal("-99999999.999999"),
+    max_value=Decimal("99999999.999999"),
+    places=6,
+    allow_nan=False,
+    allow_infinity=False,
+)
 percents = st.decimals(min_value=0, max_value=100, places=6, allow_nan=False, allow_infinity=False)
 
 
 def percent_rule(rule_id: int, kind: str, percent: Decimal, service: str | None = None) -> Rule:
     from datetime import UTC, datetime
 
-    return Rule(rule_id, "ACME", kind, percent, None, None, service, None, None, None, datetime(2026, 1, 1, tzinfo=UTC), "prop")
+    return Rule(
+        rule_id, "ACME", kind, percent, None, None, service, None, None, None, datetime(2026, 1, 1, tzinfo=UTC), "prop"
+    )
 
 
 costs_lists = st.lists(
-    st.tuples(st.sampled_from(["A1", "A2", "A3"]), st.sampled_from(["EC2", "S3", "RDS"]), st.sampled_from(["USD", "EUR"]), amounts),
-    max_size=30, unique_by=lambda c: c[:3],
+    st.tuples(
+        st.sampled_from(["A1", "A2", "A3"]),
+        st.sampled_from(["EC2", "S3", "RDS"]),
+        st.sampled_from(["USD", "EUR"]),
+        amounts,
+    ),
+    max_size=30,
+    unique_by=lambda c: c[:3],
 )
 
 
@@ -162,7 +179,9 @@ def test_zero_margin_prices_at_cost_rounded(costs):
 @settings(max_examples=300, deadline=None)
 def test_margin_and_discount_round_half_even_from_the_exact_cost(cost, percent):
     for kind, factor in (("margin", 1 + percent / 100), ("discount", 1 - percent / 100)):
-        bill = price_bill("ACME", "billed", "2026-10", [Cost("A1", "EC2", "USD", cost)], [percent_rule(1, kind, percent)])
+        bill = price_bill(
+            "ACME", "billed", "2026-10", [Cost("A1", "EC2", "USD", cost)], [percent_rule(1, kind, percent)]
+        )
         expected = to_cents(cost * Decimal(factor))
         assert [l.price for l in bill.lines] == ([expected] if cost or expected else [])
 
@@ -179,10 +198,16 @@ locals_ = st.text(LOCAL_ALPHABET, min_size=1, max_size=16)
 names = st.one_of(
     st.none(),
     st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=40),
-    st.sampled_from(["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "'=quoted", "a,b", '"quoted"', " padded ", "[bold]x[/]"]),
+    st.sampled_from(
+        ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "'=quoted", "a,b", '"quoted"', " padded ", "[bold]x[/]"]
+    ),
 )
-users_lists = st.lists(st.tuples(locals_, names, st.sampled_from(["admin", "viewer"])), min_size=1, max_size=6,
-                       unique_by=lambda u: u[0].lower())
+users_lists = st.lists(
+    st.tuples(locals_, names, st.sampled_from(["admin", "viewer"])),
+    min_size=1,
+    max_size=6,
+    unique_by=lambda u: u[0].lower(),
+)
 customer_numbers = itertools.count(1)
 
 
@@ -195,7 +220,9 @@ def printable_name(name: str | None) -> bool:
 # ('=) lost it on the way (export wrote it as is, import removed the quote).
 @example(users=[("0", "'=", "admin")])
 @example(users=[("'=cmd", "'+1", "viewer"), ("''-x", "''@SUM(A1)", "admin"), ("'", "'", "viewer")])
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 def test_users_export_then_import_gives_back_the_same_users(run, sql, tmp_path, users):
     assume(all(printable_name(name) for _, name, _ in users))
     code = f"R{next(customer_numbers)}"

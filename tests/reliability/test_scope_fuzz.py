@@ -19,10 +19,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import test_scope_walk as walk
-from cost_rows import cost_row, load_costs
 
+import test_scope_walk as walk
 from msp_cli.common.money import format_amount
+
+from cost_rows import cost_row, load_costs
 
 MONTH = "2025-06"
 SERVICES = ("Compute", "Storage", "Network")
@@ -54,7 +55,7 @@ class Tenant:
 def make_tenants(rng: random.Random, count: int) -> list[Tenant]:
     tags = rng.sample([a + b + c for a in string.ascii_uppercase for b in string.ascii_uppercase for c in "QXZ"], count)
     tenants = []
-    for n, tag in enumerate(tags):
+    for _n, tag in enumerate(tags):
         tenant = Tenant(f"C{tag}", f"Firm {tag.lower()} and sons")
         for j in range(rng.randint(1, 3)):
             tenant.accounts[f"{tag}ACCT{j}"] = f"{tag.lower()} workload {j}"
@@ -80,6 +81,7 @@ def to_cents_text(amount: Decimal) -> str:
 def build(run, db_path, rng: random.Random, tenants: list[Tenant]) -> Tenant:
     """Create everything through the CLI (costs straight into the roll-up), rebill and
     invoice every customer; return the reseller's own data as a pseudo-tenant."""
+
     def ok(*args: str) -> str:
         result = run(*args)
         assert result.exit_code == 0, (args, result)
@@ -100,7 +102,14 @@ def build(run, db_path, rng: random.Random, tenants: list[Tenant]) -> Tenant:
     for tenant in tenants:
         for account, name in tenant.accounts.items():
             ok("accounts", "add", account, "--payer", "PAYX", "--name", name)
-        ok("customers", "create", tenant.code, "--name", tenant.name, *[a for acc in tenant.accounts for a in ("--account", acc)])
+        ok(
+            "customers",
+            "create",
+            tenant.code,
+            "--name",
+            tenant.name,
+            *[a for acc in tenant.accounts for a in ("--account", acc)],
+        )
         for (email, name), role in zip(tenant.users.items(), ("admin", "viewer")):
             ok("users", "invite", tenant.code, email, "--role", role, "--name", name)
         ok("pricing", "add", tenant.code, "--margin", f"{rng.randint(1, 40)}.{rng.randint(0, 99)}")
@@ -124,11 +133,18 @@ def read_invocations(tenant: Tenant, other: Tenant, user: str, other_user: str):
     own_account, other_account = next(iter(tenant.accounts)), next(iter(other.accounts))
     values = {
         **walk.PARAM_VALUES,
-        "code": (tenant.code, other.code), "customer": (tenant.code, other.code), "target": (tenant.code, other.code),
-        "email": (user, other_user), "emails": (user, other_user),
-        "account_id": (own_account, other_account), "account_ids": (own_account, other_account),
-        "account": (own_account, other_account), "payer": ("PAYX", "PAYX"), "payer_id": ("PAYX", "PAYX"),
-        "month": (MONTH, MONTH), "version": ("1", "1"),
+        "code": (tenant.code, other.code),
+        "customer": (tenant.code, other.code),
+        "target": (tenant.code, other.code),
+        "email": (user, other_user),
+        "emails": (user, other_user),
+        "account_id": (own_account, other_account),
+        "account_ids": (own_account, other_account),
+        "account": (own_account, other_account),
+        "payer": ("PAYX", "PAYX"),
+        "payer_id": ("PAYX", "PAYX"),
+        "month": (MONTH, MONTH),
+        "version": ("1", "1"),
     }
     for path, command in walk.leaf_commands():
         if path[-1] in READ_VERBS:
@@ -176,7 +192,10 @@ def test_no_user_sees_another_customers_data(seeded, db_path, monkeypatch, tmp_p
             for path, values, command in read_invocations(tenant, other, user, next(iter(other.users))):
                 monkeypatch.setattr(walk, "PARAM_VALUES", values)
                 if command is None:
-                    argument_lists = [["rebill", "--all", "--dry-run", "--month", MONTH, "--format", f] for f in ("table", "json", "csv")]
+                    argument_lists = [
+                        ["rebill", "--all", "--dry-run", "--month", MONTH, "--format", f]
+                        for f in ("table", "json", "csv")
+                    ]
                 else:
                     argument_lists = list(walk.invocations(path, command, files))
                 walked.add(" ".join(path))
@@ -193,6 +212,17 @@ def test_no_user_sees_another_customers_data(seeded, db_path, monkeypatch, tmp_p
             # The user does see its own bill, in prices (so the check above is not vacuous).
             own = run("--as", user, "rebill", "show", "--customer", tenant.code, "--month", MONTH, "--format", "json")
             assert own.exit_code == 0 and tenant.code in own.stdout and json.loads(own.stdout)["lines"], own
-    assert {"rebill show", "rebill export", "rebill history", "users list", "users export", "customers show",
-            "accounts list", "costs summary", "pricing list", "audit list", "rebill"} <= walked
+    assert {
+        "rebill show",
+        "rebill export",
+        "rebill history",
+        "users list",
+        "users export",
+        "customers show",
+        "accounts list",
+        "costs summary",
+        "pricing list",
+        "audit list",
+        "rebill",
+    } <= walked
     assert runs > 300

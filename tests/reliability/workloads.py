@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+
 from conftest import query_database
 from cost_rows import cost_row, load_costs
 from samples import AWS_SAMPLE
@@ -70,20 +71,37 @@ def populate_billable(db: Path | str, customers: int, *, month: str, accounts: i
     try:
         with database.transaction() as session:
             session.execute(Payer.__table__.insert().values(id="P1", name="payer", provider="aws", created_at=now))
-            session.execute(Customer.__table__.insert(), [
-                {"code": code, "name": f"Customer {code}", "basis": "billed", "created_at": now} for code in codes
-            ])
-            session.execute(Account.__table__.insert(), [
-                {"id": f"{code}-{k}", "name": f"acct {code}-{k}", "payer_id": "P1", "provider": "aws",
-                 "customer": code, "assigned_by": "manual", "first_seen": now}
-                for code in codes for k in range(accounts)
-            ])
+            session.execute(
+                Customer.__table__.insert(),
+                [{"code": code, "name": f"Customer {code}", "basis": "billed", "created_at": now} for code in codes],
+            )
+            session.execute(
+                Account.__table__.insert(),
+                [
+                    {
+                        "id": f"{code}-{k}",
+                        "name": f"acct {code}-{k}",
+                        "payer_id": "P1",
+                        "provider": "aws",
+                        "customer": code,
+                        "assigned_by": "manual",
+                        "first_seen": now,
+                    }
+                    for code in codes
+                    for k in range(accounts)
+                ],
+            )
     finally:
         database.dispose()
-    load_costs(db, [
-        cost_row(f"{code}-{k}", f"Service {s}", f"{n % 97}.{s}25", month=month)
-        for n, code in enumerate(codes) for k in range(accounts) for s in range(services)
-    ])
+    load_costs(
+        db,
+        [
+            cost_row(f"{code}-{k}", f"Service {s}", f"{n % 97}.{s}25", month=month)
+            for n, code in enumerate(codes)
+            for k in range(accounts)
+            for s in range(services)
+        ],
+    )
     return codes
 
 
@@ -143,7 +161,10 @@ class Finished:
 def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "msp_cli", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
     )
 
 

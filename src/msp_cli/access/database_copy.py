@@ -35,10 +35,15 @@ def _tables():
 def _require_empty(session: Session) -> None:
     existing = set(inspect(session.connection()).get_table_names())
     for table in _tables():
-        if table.name in existing and table.name not in REPLACED:
-            if session.scalar(select(func.count()).select_from(table)):
-                raise Conflict(f"the target database already holds msp data (table {table.name} is not empty)",
-                               hint="copy into a new, empty database")
+        if (
+            table.name in existing
+            and table.name not in REPLACED
+            and session.scalar(select(func.count()).select_from(table))
+        ):
+            raise Conflict(
+                f"the target database already holds msp data (table {table.name} is not empty)",
+                hint="copy into a new, empty database",
+            )
 
 
 def _reset_sequences(session: Session) -> None:
@@ -77,7 +82,9 @@ def copy_database(source: Database, target_url: str, actor: Actor) -> CopyReport
             for table in _tables():
                 copied = dst.scalar(select(func.count()).select_from(table))
                 if copied != report.tables[table.name]:
-                    raise DatabaseError(f"copy of table {table.name} has {copied} rows, expected {report.tables[table.name]}")
+                    raise DatabaseError(
+                        f"copy of table {table.name} has {copied} rows, expected {report.tables[table.name]}"
+                    )
             _reset_sequences(dst)
             check = audit.verify_chain(dst, actor)
             if not check.ok:

@@ -102,9 +102,13 @@ def usage_costs(session: Session, customers: Sequence[str], month: str) -> dict[
         # account.customer instead would make SQLite scan the whole month for every batch.
         accounts = select(a.c.id).where(a.c.customer.in_(batch))
         query = (
-            select(a.c.customer, r.c.account_id, r.c.service, r.c.currency, exact_sum(session, basis_cost).label("cost"))
+            select(
+                a.c.customer, r.c.account_id, r.c.service, r.c.currency, exact_sum(session, basis_cost).label("cost")
+            )
             .select_from(r.join(a, a.c.id == r.c.account_id).join(c, c.c.code == a.c.customer))
-            .where(r.c.month == month, r.c.account_id.in_(accounts), func.lower(r.c.charge_category).in_(BILLED_CATEGORIES))
+            .where(
+                r.c.month == month, r.c.account_id.in_(accounts), func.lower(r.c.charge_category).in_(BILLED_CATEGORIES)
+            )
             .group_by(a.c.customer, r.c.account_id, r.c.service, r.c.currency)
         )
         for customer, account, service, currency, cost in session.execute(query):
@@ -124,21 +128,36 @@ def price_bill(customer: str, basis: str, month: str, costs: Sequence[Cost], rul
         if cost.amount == 0 and price == 0:
             continue
         bill.lines.append(
-            Line("usage", cost.linked_account, cost.service, cost.currency, cost.amount, price,
-                 rule.id if rule else None, rule.explanation if rule else NO_RULE)
+            Line(
+                "usage",
+                cost.linked_account,
+                cost.service,
+                cost.currency,
+                cost.amount,
+                price,
+                rule.id if rule else None,
+                rule.explanation if rule else NO_RULE,
+            )
         )
     for rule in rules:
         if rule.kind in ("fee", "credit"):
             label = rule.description or rule.kind.capitalize()
             bill.lines.append(
-                Line(rule.kind, None, label, rule.currency or "USD", ZERO, to_cents(rule.signed_amount), rule.id, rule.explain())
+                Line(
+                    rule.kind,
+                    None,
+                    label,
+                    rule.currency or "USD",
+                    ZERO,
+                    to_cents(rule.signed_amount),
+                    rule.id,
+                    rule.explain(),
+                )
             )
     return bill
 
 
-def compute_bills(
-    session: Session, customers: Sequence[tuple[str, str]], month: str
-) -> dict[str, Bill | Exception]:
+def compute_bills(session: Session, customers: Sequence[tuple[str, str]], month: str) -> dict[str, Bill | Exception]:
     """Bills for (code, basis) pairs; a customer whose bill cannot be computed gets the
     error instead, so the others still run."""
     codes = [code for code, _ in customers]

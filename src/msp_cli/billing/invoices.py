@@ -40,7 +40,9 @@ def run_price_totals(session: Session, run_ids: Sequence[int]) -> dict[int, dict
     t = RebillTotal.__table__
     found: dict[int, dict[str, Decimal]] = {run_id: {} for run_id in run_ids}
     for chunk in chunked(list(run_ids)):
-        for row in session.execute(select(t.c.run_id, t.c.currency, t.c.price).where(t.c.run_id.in_(chunk)).order_by(t.c.currency)):
+        for row in session.execute(
+            select(t.c.run_id, t.c.currency, t.c.price).where(t.c.run_id.in_(chunk)).order_by(t.c.currency)
+        ):
             found[row.run_id][row.currency] = row.price
     return found
 
@@ -57,7 +59,9 @@ def latest_invoices(session: Session, customers: Sequence[str], month: str) -> d
             .subquery()
         )
         rows += session.execute(
-            select(i).join(newest, (newest.c.customer == i.c.customer) & (newest.c.sequence == i.c.sequence)).where(i.c.month == month)
+            select(i)
+            .join(newest, (newest.c.customer == i.c.customer) & (newest.c.sequence == i.c.sequence))
+            .where(i.c.month == month)
         ).all()
     totals = run_price_totals(session, [r.run_id for r in rows])
     return {
@@ -99,8 +103,10 @@ def issue_invoice(session: Session, actor: Actor, code: str, month: str, *, reis
     if issued is not None:
         raise Conflict(f"{customer.code} {month} version {run.version} is already invoiced as {issued}")
     previous = session.execute(
-        select(i.c.number, i.c.version).where(i.c.customer == customer.code, i.c.month == month)
-        .order_by(i.c.sequence.desc()).limit(1)
+        select(i.c.number, i.c.version)
+        .where(i.c.customer == customer.code, i.c.month == month)
+        .order_by(i.c.sequence.desc())
+        .limit(1)
     ).first()
     if previous is not None and not reissue:
         raise Conflict(
@@ -108,21 +114,41 @@ def issue_invoice(session: Session, actor: Actor, code: str, month: str, *, reis
             f"the current bill is version {run.version}",
             hint="add --reissue to issue a further invoice for the month",
         )
-    sequence = (session.scalar(select(func.max(i.c.sequence)).where(i.c.customer == customer.code, i.c.month == month)) or 0) + 1
+    sequence = (
+        session.scalar(select(func.max(i.c.sequence)).where(i.c.customer == customer.code, i.c.month == month)) or 0
+    ) + 1
     view = InvoiceView(
-        f"{customer.code}-{compact(month)}-{sequence}", customer.code, month, run.version, utcnow(), actor.name,
+        f"{customer.code}-{compact(month)}-{sequence}",
+        customer.code,
+        month,
+        run.version,
+        utcnow(),
+        actor.name,
         run_price_totals(session, [run.id])[run.id],
     )
     session.execute(
         i.insert().values(
-            number=view.number, customer=view.customer, month=month, sequence=sequence, run_id=run.id,
-            version=run.version, issued_at=view.issued_at, issued_by=view.issued_by,
+            number=view.number,
+            customer=view.customer,
+            month=month,
+            sequence=sequence,
+            run_id=run.id,
+            version=run.version,
+            issued_at=view.issued_at,
+            issued_by=view.issued_by,
         )
     )
     audit.record(
-        session, actor, "invoice.issue", customer.code,
-        {"number": view.number, "month": month, "version": run.version,
-         "total": {c: format(v, "f") for c, v in view.total.items()}},
+        session,
+        actor,
+        "invoice.issue",
+        customer.code,
+        {
+            "number": view.number,
+            "month": month,
+            "version": run.version,
+            "total": {c: format(v, "f") for c, v in view.total.items()},
+        },
     )
     return view
 

@@ -120,9 +120,12 @@ def choose_rule(rules: Sequence[Rule], service: str) -> Rule | None:
     """The most specific margin or discount among `rules` (already in force) for a service."""
     best: Rule | None = None
     for rule in rules:
-        if rule.kind in PERCENT_KINDS and rule.applies_to(service):
-            if best is None or rule.specificity > best.specificity:
-                best = rule
+        if (
+            rule.kind in PERCENT_KINDS
+            and rule.applies_to(service)
+            and (best is None or rule.specificity > best.specificity)
+        ):
+            best = rule
     return best
 
 
@@ -174,7 +177,9 @@ def add_rule(
 ) -> Rule:
     """Add one rule: exactly one of margin, discount, fee or credit."""
     actor.require_operator("manage pricing rules")
-    given = {k: v for k, v in {"margin": margin, "discount": discount, "fee": fee, "credit": credit}.items() if v is not None}
+    given = {
+        k: v for k, v in {"margin": margin, "discount": discount, "fee": fee, "credit": credit}.items() if v is not None
+    }
     if len(given) != 1:
         raise InvalidInput("give exactly one of --margin, --discount, --fee or --credit")
     ((kind, value),) = given.items()
@@ -200,13 +205,23 @@ def add_rule(
     customer = require_customer(session, actor, code)
     table = PricingRule.__table__
     values = {
-        "customer": customer.code, "kind": kind, "percent": percent, "amount": amount, "currency": rule_currency,
-        "service": pattern, "from_month": start, "to_month": end, "description": text,
-        "created_at": utcnow(), "created_by": actor.name,
+        "customer": customer.code,
+        "kind": kind,
+        "percent": percent,
+        "amount": amount,
+        "currency": rule_currency,
+        "service": pattern,
+        "from_month": start,
+        "to_month": end,
+        "description": text,
+        "created_at": utcnow(),
+        "created_by": actor.name,
     }
     rule_id = session.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
     rule = Rule(id=rule_id, **values)
-    audit.record(session, actor, "pricing.add", customer.code, {"id": rule_id, "rule": rule.explain(), "description": text})
+    audit.record(
+        session, actor, "pricing.add", customer.code, {"id": rule_id, "rule": rule.explain(), "description": text}
+    )
     return rule
 
 

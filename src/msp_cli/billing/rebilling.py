@@ -58,7 +58,8 @@ class Outcome:
     @property
     def cooldown_message(self) -> str:
         assert self.last_triggered_at and self.next_allowed_at
-        return f"{self.customer} was rebilled at {iso_time(self.last_triggered_at)}; next allowed at {iso_time(self.next_allowed_at)}"
+        last, next_at = iso_time(self.last_triggered_at), iso_time(self.next_allowed_at)
+        return f"{self.customer} was rebilled at {last}; next allowed at {next_at}"
 
 
 @dataclass
@@ -95,7 +96,9 @@ def resolve_trigger(
     month = parse_month(month)
     c = Customer.__table__
     if all_customers:
-        chosen = [(row.code, row.basis) for row in session.execute(select(c.c.code, c.c.basis).order_by(func.lower(c.c.code)))]
+        chosen = [
+            (row.code, row.basis) for row in session.execute(select(c.c.code, c.c.basis).order_by(func.lower(c.c.code)))
+        ]
     else:
         found = {}
         for code in customers:
@@ -116,7 +119,9 @@ def _cooldowns(session: Session, codes: Sequence[str]) -> dict[str, Any]:
     return {row.customer: row for row in session.execute(select(t).where(t.c.customer.in_(codes)))}
 
 
-def _claim(session: Session, actor: Actor, codes: Sequence[str], month: str, now: datetime, cutoff: datetime) -> set[str]:
+def _claim(
+    session: Session, actor: Actor, codes: Sequence[str], month: str, now: datetime, cutoff: datetime
+) -> set[str]:
     """Take the cooldown slot of each customer whose last trigger is older than the cutoff,
     atomically: a conditional UPDATE, then INSERT ... ON CONFLICT DO NOTHING for
     customers never triggered. Returns the customers claimed."""
@@ -126,7 +131,10 @@ def _claim(session: Session, actor: Actor, codes: Sequence[str], month: str, now
     values = {"triggered_at": now, "triggered_by": actor.name, "month": month}
     claimed = set(
         session.scalars(
-            t.update().where(t.c.customer.in_(codes), t.c.triggered_at <= cutoff).values(**values).returning(t.c.customer)
+            t.update()
+            .where(t.c.customer.in_(codes), t.c.triggered_at <= cutoff)
+            .values(**values)
+            .returning(t.c.customer)
         )
     )
     missing = [code for code in codes if code not in claimed]
@@ -136,7 +144,9 @@ def _claim(session: Session, actor: Actor, codes: Sequence[str], month: str, now
         else:
             from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
         statement = insert(t).values([{"customer": code, **values} for code in missing])
-        claimed |= set(session.scalars(statement.on_conflict_do_nothing(index_elements=["customer"]).returning(t.c.customer)))
+        claimed |= set(
+            session.scalars(statement.on_conflict_do_nothing(index_elements=["customer"]).returning(t.c.customer))
+        )
     return claimed
 
 
@@ -149,21 +159,43 @@ def _store(session: Session, actor: Actor, bills: Sequence[Bill], now: datetime)
     codes = [bill.customer for bill in bills]
     last = dict(
         session.execute(
-            select(r.c.customer, func.max(r.c.version)).where(r.c.month == month, r.c.customer.in_(codes)).group_by(r.c.customer)
+            select(r.c.customer, func.max(r.c.version))
+            .where(r.c.month == month, r.c.customer.in_(codes))
+            .group_by(r.c.customer)
         ).all()
     )
     runs = [
-        {"customer": b.customer, "month": month, "version": last.get(b.customer, 0) + 1, "basis": b.basis,
-         "triggered_at": now, "triggered_by": actor.name, "status": "complete"}
+        {
+            "customer": b.customer,
+            "month": month,
+            "version": last.get(b.customer, 0) + 1,
+            "basis": b.basis,
+            "triggered_at": now,
+            "triggered_by": actor.name,
+            "status": "complete",
+        }
         for b in bills
     ]
     ids = session.execute(r.insert().returning(r.c.id, sort_by_parameter_order=True), runs).scalars().all()
     totals, lines = [], []
     for run_id, bill in zip(ids, bills):
-        totals += [{"run_id": run_id, "currency": t.currency, "cost": t.cost, "price": t.price, "lines": t.lines} for t in bill.totals()]
+        totals += [
+            {"run_id": run_id, "currency": t.currency, "cost": t.cost, "price": t.price, "lines": t.lines}
+            for t in bill.totals()
+        ]
         lines += [
-            {"run_id": run_id, "line": n, "kind": l.kind, "linked_account": l.linked_account, "service": l.service,
-             "currency": l.currency, "cost": l.cost, "price": l.price, "rule_id": l.rule_id, "rule": l.rule}
+            {
+                "run_id": run_id,
+                "line": n,
+                "kind": l.kind,
+                "linked_account": l.linked_account,
+                "service": l.service,
+                "currency": l.currency,
+                "cost": l.cost,
+                "price": l.price,
+                "rule_id": l.rule_id,
+                "rule": l.rule,
+            }
             for n, l in enumerate(bill.lines, start=1)
         ]
     if totals:
@@ -193,7 +225,9 @@ def rebill(
     for batch in chunked(chosen, BATCH):
         codes = [code for code, _ in batch]
         previous = _cooldowns(session, codes)
-        ready = [(code, basis) for code, basis in batch if code not in previous or previous[code].triggered_at <= cutoff]
+        ready = [
+            (code, basis) for code, basis in batch if code not in previous or previous[code].triggered_at <= cutoff
+        ]
         computed = compute_bills(session, ready, month)
         good = [code for code, _ in ready if isinstance(computed[code], Bill)]
         claimed = _claim(session, actor, good, month, now, cutoff)
@@ -208,15 +242,23 @@ def rebill(
                 result.outcomes.append(Outcome(code, month, "failed", error=f"{type(bill).__name__}: {bill}"))
             else:
                 last = previous[code].triggered_at
-                result.outcomes.append(Outcome(code, month, "skipped_cooldown", last_triggered_at=last, next_allowed_at=last + wait))
+                result.outcomes.append(
+                    Outcome(code, month, "skipped_cooldown", last_triggered_at=last, next_allowed_at=last + wait)
+                )
         done += len(batch)
         if progress:
             progress(done, len(chosen))
     _warn_invoiced(session, result)
     audit.record(
-        session, actor, "rebill.trigger", month,
-        {"month": month, "all": all_customers,
-         "results": {o.customer: {"status": o.status, "version": o.version} for o in result.outcomes}},
+        session,
+        actor,
+        "rebill.trigger",
+        month,
+        {
+            "month": month,
+            "all": all_customers,
+            "results": {o.customer: {"status": o.status, "version": o.version} for o in result.outcomes},
+        },
     )
     return result
 
@@ -267,7 +309,9 @@ def diff_lines(old: Sequence[Line], new: Sequence[Line]) -> tuple[list[LineChang
         if was is None:
             changes.append(LineChange("added", line.linked_account, line.service, line.currency, None, line.price))
         elif was.price != line.price:
-            changes.append(LineChange("changed", line.linked_account, line.service, line.currency, was.price, line.price))
+            changes.append(
+                LineChange("changed", line.linked_account, line.service, line.currency, was.price, line.price)
+            )
     for key, line in before.items():
         if key not in after:
             changes.append(LineChange("removed", line.linked_account, line.service, line.currency, line.price, None))
@@ -327,5 +371,9 @@ def rebill_status(session: Session, actor: Actor, cooldown_hours: Decimal | int 
     states = []
     for row in rows:
         next_at = row.triggered_at + wait if row.triggered_at else None
-        states.append(CooldownState(row.code, row.triggered_at, row.triggered_by, row.month, next_at, next_at is None or next_at <= now))
+        states.append(
+            CooldownState(
+                row.code, row.triggered_at, row.triggered_by, row.month, next_at, next_at is None or next_at <= now
+            )
+        )
     return states

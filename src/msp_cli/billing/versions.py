@@ -50,7 +50,9 @@ def latest_runs(session: Session, customers: Sequence[str] | None, month: str) -
 def latest_runs_where(session: Session, newest: Any, month: str) -> dict[str, Any]:
     r = RebillRun.__table__
     sub = newest.group_by(r.c.customer).subquery()
-    query = select(r).join(sub, (sub.c.customer == r.c.customer) & (sub.c.version == r.c.version)).where(r.c.month == month)
+    query = (
+        select(r).join(sub, (sub.c.customer == r.c.customer) & (sub.c.version == r.c.version)).where(r.c.month == month)
+    )
     return {row.customer: row for row in session.execute(query)}
 
 
@@ -60,7 +62,9 @@ def run_lines(session: Session, run_ids: Sequence[int]) -> dict[int, list[Line]]
     for chunk in chunked(list(run_ids)):
         for row in session.execute(select(b).where(b.c.run_id.in_(chunk)).order_by(b.c.run_id, b.c.line)):
             found[row.run_id].append(
-                Line(row.kind, row.linked_account, row.service, row.currency, row.cost, row.price, row.rule_id, row.rule)
+                Line(
+                    row.kind, row.linked_account, row.service, row.currency, row.cost, row.price, row.rule_id, row.rule
+                )
             )
     return found
 
@@ -75,8 +79,17 @@ def run_totals(session: Session, run_ids: Sequence[int]) -> dict[int, list[Total
 
 
 def _line_dict(number: int, line: Line, fields: Sequence[str]) -> dict[str, Any]:
-    values = {"line": number, "kind": line.kind, "linked_account": line.linked_account, "service": line.service,
-              "currency": line.currency, "cost": line.cost, "price": line.price, "rule_id": line.rule_id, "rule": line.rule}
+    values = {
+        "line": number,
+        "kind": line.kind,
+        "linked_account": line.linked_account,
+        "service": line.service,
+        "currency": line.currency,
+        "cost": line.cost,
+        "price": line.price,
+        "rule_id": line.rule_id,
+        "rule": line.rule,
+    }
     return {key: values[key] for key in fields}
 
 
@@ -112,10 +125,15 @@ def show_bill(
     r = RebillRun.__table__
     current = latest_runs(session, [customer.code], month).get(customer.code)
     if current is None:
-        raise NotFound(f"no bill for {customer.code} {month}", hint=f"compute it with: msp rebill --customer {customer.code} --month {month}")
+        raise NotFound(
+            f"no bill for {customer.code} {month}",
+            hint=f"compute it with: msp rebill --customer {customer.code} --month {month}",
+        )
     run = current
     if version is not None and version != current.version:
-        run = session.execute(select(r).where(r.c.customer == customer.code, r.c.month == month, r.c.version == version)).first()
+        run = session.execute(
+            select(r).where(r.c.customer == customer.code, r.c.month == month, r.c.version == version)
+        ).first()
         if run is None:
             raise NotFound(f"{customer.code} {month} has no version {version} (versions 1 to {current.version})")
     fields = CUSTOMER_LINE_FIELDS if prices_only(actor) else OPERATOR_LINE_FIELDS
@@ -123,7 +141,12 @@ def show_bill(
         fields = (*fields, "rule_id", "rule")
     lines = run_lines(session, [run.id])[run.id]
     return BillView(
-        customer.code, month, run.version, current.version, run.triggered_at, run.triggered_by,
+        customer.code,
+        month,
+        run.version,
+        current.version,
+        run.triggered_at,
+        run.triggered_by,
         "current" if run.version == current.version else "superseded",
         _total_dicts(run_totals(session, [run.id])[run.id], actor),
         latest_invoices(session, [customer.code], month).get(customer.code),
@@ -131,7 +154,9 @@ def show_bill(
     )
 
 
-def bill_history(session: Session, actor: Actor, code: str | None = None, month: str | None = None) -> list[dict[str, Any]]:
+def bill_history(
+    session: Session, actor: Actor, code: str | None = None, month: str | None = None
+) -> list[dict[str, Any]]:
     """Every version, newest first: one row per run and currency (SPEC run fields)."""
     r = RebillRun.__table__
     month = parse_month(month) if month is not None else None
@@ -156,7 +181,10 @@ def bill_history(session: Session, actor: Actor, code: str | None = None, month:
     rows = []
     for run in runs:
         base = {
-            "customer": run.customer, "month": run.month, "version": run.version, "triggered_at": run.triggered_at,
+            "customer": run.customer,
+            "month": run.month,
+            "version": run.version,
+            "triggered_at": run.triggered_at,
             "triggered_by": run.triggered_by,
             "status": "current" if newest[(run.customer, run.month)] == run.version else "superseded",
         }
@@ -181,7 +209,15 @@ def export_lines(session: Session, actor: Actor, month: str) -> list[dict[str, A
     rows = []
     for run in ordered:
         for line in lines[run.id]:
-            values = {"customer": run.customer, "month": month, "version": run.version, "linked_account": line.linked_account,
-                      "service": line.service, "cost": line.cost, "price": line.price, "rule": line.rule}
+            values = {
+                "customer": run.customer,
+                "month": month,
+                "version": run.version,
+                "linked_account": line.linked_account,
+                "service": line.service,
+                "cost": line.cost,
+                "price": line.price,
+                "rule": line.rule,
+            }
             rows.append({key: values[key] for key in fields})
     return rows

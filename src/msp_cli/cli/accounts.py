@@ -12,8 +12,13 @@ from msp_cli.cli.registry import group_app
 app = group_app("accounts")
 
 COLUMNS = [
-    Column("id"), Column("name"), Column("payer_id", "payer"), Column("provider"),
-    Column("customer"), Column("assigned_by", "assigned"), Column("first_seen", "first seen"),
+    Column("id"),
+    Column("name"),
+    Column("payer_id", "payer"),
+    Column("provider"),
+    Column("customer"),
+    Column("assigned_by", "assigned"),
+    Column("first_seen", "first seen"),
 ]
 
 
@@ -30,7 +35,7 @@ def add(
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
-        account, assigned = add_account(session, actor, account_id, payer, name)
+        account, _assigned = add_account(session, actor, account_id, payer, name)
     if account.customer:
         app_ctx.chatter(f"account {account.id} auto-assigned to {account.customer}")
     emit_one(account, COLUMNS, fmt)
@@ -81,7 +86,9 @@ def unassign(
     from msp_cli.directory.accounts import unassign_accounts
 
     app_ctx = context.get(ctx)
-    app_ctx.confirm(f"Unassign {len(account_ids)} account(s) from their customers?", yes=yes, action="unassign accounts")
+    app_ctx.confirm(
+        f"Unassign {len(account_ids)} account(s) from their customers?", yes=yes, action="unassign accounts"
+    )
     with app_ctx.session() as (session, actor):
         rows = unassign_accounts(session, actor, account_ids)
     app_ctx.chatter(f"{len(rows)} accounts unassigned")

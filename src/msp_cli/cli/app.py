@@ -81,13 +81,20 @@ class MspGroup(TyperGroup):
         with formatter.section("Commands"):
             formatter.write_dl([(name, group.help) for name, group in GROUPS.items()])
 
-    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         from typer import _click
 
         try:
-            rv = super().main(args=args, prog_name=prog_name or "msp", complete_var=complete_var,
-                              standalone_mode=False, **extra)
+            rv = super().main(
+                args=args, prog_name=prog_name or "msp", complete_var=complete_var, standalone_mode=False, **extra
+            )
             code = rv if isinstance(rv, int) else 0
         except MspError as exc:
             _print_error(str(exc), exc.hint)
@@ -138,13 +145,13 @@ def root(
     db: str = typer.Option(None, "--db", metavar="PATH_OR_URL", help="Database file or SQLAlchemy URL [env: MSP_DB]."),
     config_path: str = typer.Option(None, "--config", metavar="PATH", help="Config file [env: MSP_CONFIG]."),
     as_user: str = typer.Option(None, "--as", metavar="EMAIL", help="Act as this customer user [env: MSP_AS]."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
 ) -> None:
     """Administration for cloud resellers and MSPs."""
     ctx.obj = AppContext(db_flag=db, config_flag=config_path, as_flag=as_user)
     ctx.call_on_close(ctx.obj.close)
-
-
 
 
 def main() -> None:

@@ -14,8 +14,13 @@ from msp_cli.cli.registry import group_app
 app = group_app("audit")
 
 COLUMNS = [
-    Column("id", justify="right"), Column("at"), Column("actor"), Column("as_user", "as user"),
-    Column("action"), Column("target"), Column("details"),
+    Column("id", justify="right"),
+    Column("at"),
+    Column("actor"),
+    Column("as_user", "as user"),
+    Column("action"),
+    Column("target"),
+    Column("details"),
 ]
 
 

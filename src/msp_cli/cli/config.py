@@ -24,7 +24,9 @@ def show(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     rows = []
     for key in KNOWN_KEYS:
         value = settings.values[key]
-        rows.append({"key": key, "value": mask_url(str(value)) if key == "db" else value, "source": settings.sources[key]})
+        rows.append(
+            {"key": key, "value": mask_url(str(value)) if key == "db" else value, "source": settings.sources[key]}
+        )
     rows.append({"key": "config", "value": str(settings.config_path), "source": settings.config_source})
     if fmt is Format.json:
         # One object: {"db": ..., "actor": ...}, plus where each came from.
@@ -32,7 +34,9 @@ def show(ctx: typer.Context, fmt: Format = FORMAT) -> None:
 
         from msp_cli.cli.output import write_json
 
-        write_json(sys.stdout, {**{r["key"]: r["value"] for r in rows}, "sources": {r["key"]: r["source"] for r in rows}})
+        write_json(
+            sys.stdout, {**{r["key"]: r["value"] for r in rows}, "sources": {r["key"]: r["source"] for r in rows}}
+        )
         return
     emit(rows, COLUMNS, fmt)
 

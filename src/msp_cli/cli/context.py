@@ -95,7 +95,6 @@ class AppContext:
             self.say("aborted: nothing changed")
             raise typer.Exit(1)
 
-
     def report_import(self, report: Any, fmt: Any) -> None:
         """The end of every CSV import: each bad row as FILE:LINE: reason and the summary
         on stderr, the JSON report on stdout when asked, exit 6 when rows were rejected."""

@@ -20,22 +20,39 @@ app = group_app("costs")
 
 UNASSIGNED = "(unassigned)"
 AMOUNT_COLUMNS = [
-    Column("billed_cost", "billed", money=True), Column("effective_cost", "effective", money=True),
-    Column("list_cost", "list", money=True), Column("rows", justify="right"),
+    Column("billed_cost", "billed", money=True),
+    Column("effective_cost", "effective", money=True),
+    Column("list_cost", "list", money=True),
+    Column("rows", justify="right"),
 ]
 IMPORT_COLUMNS = [
-    Column("file"), Column("format"), Column("payers"), Column("months"), Column("rows", justify="right"),
+    Column("file"),
+    Column("format"),
+    Column("payers"),
+    Column("months"),
+    Column("rows", justify="right"),
     Column("accounts_registered", "registered", justify="right"),
-    Column("accounts_auto_assigned", "auto-assigned", justify="right"), Column("billed_cost", "billed"),
-    Column("replaced"), Column("sha256"),
+    Column("accounts_auto_assigned", "auto-assigned", justify="right"),
+    Column("billed_cost", "billed"),
+    Column("replaced"),
+    Column("sha256"),
 ]
 MONTH_COLUMNS = [
-    Column("payer_id", "payer"), Column("month"), Column("currency"), *AMOUNT_COLUMNS,
-    Column("files", justify="right"), Column("loaded_at", "loaded at"),
+    Column("payer_id", "payer"),
+    Column("month"),
+    Column("currency"),
+    *AMOUNT_COLUMNS,
+    Column("files", justify="right"),
+    Column("loaded_at", "loaded at"),
 ]
 SUMMARY_KEYS = {
     "customer": [Column("customer"), Column("customer_name", "name")],
-    "account": [Column("customer"), Column("account_id", "account"), Column("account_name", "name"), Column("payer_id", "payer")],
+    "account": [
+        Column("customer"),
+        Column("account_id", "account"),
+        Column("account_name", "name"),
+        Column("payer_id", "payer"),
+    ],
     "service": [Column("customer"), Column("service")],
 }
 

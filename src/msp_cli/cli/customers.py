@@ -23,22 +23,38 @@ from msp_cli.cli.registry import group_app
 app = group_app("customers")
 
 LIST_COLUMNS = [
-    Column("code"), Column("name"), Column("dedicated"), Column("payer_ids", "payers"),
-    Column("exclude"), Column("basis"), Column("account_count", "accounts", justify="right"),
+    Column("code"),
+    Column("name"),
+    Column("dedicated"),
+    Column("payer_ids", "payers"),
+    Column("exclude"),
+    Column("basis"),
+    Column("account_count", "accounts", justify="right"),
     Column("created_at", "created"),
 ]
-DETAIL_COLUMNS = LIST_COLUMNS[:6] + [Column("user_count", "users"), Column("last_rebill", "last rebill"), Column("created_at", "created")]
-ACCOUNT_COLUMNS = [Column("id"), Column("name"), Column("payer_id", "payer"), Column("provider"), Column("assigned_by", "assigned")]
+DETAIL_COLUMNS = [
+    *LIST_COLUMNS[:6],
+    Column("user_count", "users"),
+    Column("last_rebill", "last rebill"),
+    Column("created_at", "created"),
+]
+ACCOUNT_COLUMNS = [
+    Column("id"),
+    Column("name"),
+    Column("payer_id", "payer"),
+    Column("provider"),
+    Column("assigned_by", "assigned"),
+]
 
 
 def _show(detail: object, fmt: Format) -> None:
     if fmt is Format.json:
         write_json(sys.stdout, detail)
     elif fmt is Format.csv:
-        write_csv(sys.stdout, [detail], DETAIL_COLUMNS + [Column("accounts")])
+        write_csv(sys.stdout, [detail], [*DETAIL_COLUMNS, Column("accounts")])
     else:
         print_record(detail, DETAIL_COLUMNS)
-        accounts = getattr(detail, "accounts")
+        accounts = detail.accounts
         if accounts:
             print_table(accounts, ACCOUNT_COLUMNS, title=f"linked accounts ({len(accounts)})")
         else:
@@ -51,8 +67,12 @@ def create(
     code: str = typer.Argument(..., help="Customer code: letters, digits, '-', '_', '.' (unique, any case)."),
     name: str = typer.Option(..., "--name", help="Display name."),
     account: list[str] = typer.Option([], "--account", metavar="ID", help="Assign this linked account (repeatable)."),
-    dedicated: list[str] = typer.Option([], "--dedicated", metavar="PAYER_ID", help="Dedicate this payer (repeatable)."),
-    exclude: list[str] = typer.Option([], "--exclude", metavar="PATTERN", help="Never auto-assign accounts named like this ('*' wildcard)."),
+    dedicated: list[str] = typer.Option(
+        [], "--dedicated", metavar="PAYER_ID", help="Dedicate this payer (repeatable)."
+    ),
+    exclude: list[str] = typer.Option(
+        [], "--exclude", metavar="PATTERN", help="Never auto-assign accounts named like this ('*' wildcard)."
+    ),
     basis: str = typer.Option("billed", "--basis", help="Cost basis for bills: billed, effective or list."),
     fmt: Format = FORMAT,
 ) -> None:
@@ -61,7 +81,9 @@ def create(
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
-        detail = create_customer(session, actor, code, name, accounts=account, dedicated=dedicated, exclude=exclude, basis=basis)
+        detail = create_customer(
+            session, actor, code, name, accounts=account, dedicated=dedicated, exclude=exclude, basis=basis
+        )
     app_ctx.chatter(f"created customer {detail.code} with {len(detail.accounts)} linked accounts")
     _show(detail, fmt)
 
@@ -77,7 +99,9 @@ def list_(ctx: typer.Context, fmt: Format = FORMAT) -> None:
 
 
 @app.command("show")
-def show(ctx: typer.Context, code: str = typer.Argument(..., help="Customer code (any case)."), fmt: Format = FORMAT) -> None:
+def show(
+    ctx: typer.Context, code: str = typer.Argument(..., help="Customer code (any case)."), fmt: Format = FORMAT
+) -> None:
     """Show a customer's scope: payers, patterns, linked accounts, users, last rebill."""
     from msp_cli.directory.customers import show_customer
 
@@ -92,9 +116,13 @@ def update(
     code: str = typer.Argument(..., help="Customer code (any case)."),
     name: str = typer.Option(None, "--name", help="New display name."),
     add_exclude: list[str] = typer.Option([], "--add-exclude", metavar="PATTERN", help="Add an exclusion pattern."),
-    remove_exclude: list[str] = typer.Option([], "--remove-exclude", metavar="PATTERN", help="Remove an exclusion pattern."),
+    remove_exclude: list[str] = typer.Option(
+        [], "--remove-exclude", metavar="PATTERN", help="Remove an exclusion pattern."
+    ),
     dedicated: list[str] = typer.Option([], "--dedicated", metavar="PAYER_ID", help="Dedicate another payer."),
-    no_dedicated: bool = typer.Option(False, "--no-dedicated", help="Remove every dedicated payer (with --dedicated: replace them)."),
+    no_dedicated: bool = typer.Option(
+        False, "--no-dedicated", help="Remove every dedicated payer (with --dedicated: replace them)."
+    ),
     basis: str = typer.Option(None, "--basis", help="billed, effective or list."),
     fmt: Format = FORMAT,
 ) -> None:
@@ -104,25 +132,40 @@ def update(
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
         detail, result = update_customer(
-            session, actor, code, name=name, add_exclude=add_exclude, remove_exclude=remove_exclude,
-            dedicated=dedicated, no_dedicated=no_dedicated, basis=basis,
+            session,
+            actor,
+            code,
+            name=name,
+            add_exclude=add_exclude,
+            remove_exclude=remove_exclude,
+            dedicated=dedicated,
+            no_dedicated=no_dedicated,
+            basis=basis,
         )
     if not result.changes:
         app_ctx.say(f"customer {detail.code} unchanged")
     if result.released:
-        app_ctx.say(f"unassigned {len(result.released)} auto-assigned accounts now excluded: {', '.join(result.released)}")
+        app_ctx.say(
+            f"unassigned {len(result.released)} auto-assigned accounts now excluded: {', '.join(result.released)}"
+        )
     if result.auto_assigned:
         app_ctx.say(f"auto-assigned {len(result.auto_assigned)} accounts: {', '.join(result.auto_assigned)}")
     _show(detail, fmt)
 
 
 @app.command("delete")
-def delete(ctx: typer.Context, code: str = typer.Argument(..., help="Customer code (any case)."), yes: bool = YES) -> None:
+def delete(
+    ctx: typer.Context, code: str = typer.Argument(..., help="Customer code (any case)."), yes: bool = YES
+) -> None:
     """Delete a customer: its accounts become unassigned and its users are removed."""
     from msp_cli.directory.customers import delete_customer
 
     app_ctx = context.get(ctx)
-    app_ctx.confirm(f"Delete customer {code}, unassign its accounts and remove its users?", yes=yes, action=f"delete customer '{code}'")
+    app_ctx.confirm(
+        f"Delete customer {code}, unassign its accounts and remove its users?",
+        yes=yes,
+        action=f"delete customer '{code}'",
+    )
     with app_ctx.session() as (session, actor):
         summary = delete_customer(session, actor, code)
     app_ctx.say(
@@ -137,7 +180,9 @@ def import_(
     file: str = typer.Argument(..., metavar="FILE", help="CSV file ('-' for standard input)."),
     strict: bool = STRICT,
     dry_run: bool = DRY_RUN,
-    fmt: Format = typer.Option(Format.table, "--format", "-f", case_sensitive=False, help="json prints the report on stdout."),
+    fmt: Format = typer.Option(
+        Format.table, "--format", "-f", case_sensitive=False, help="json prints the report on stdout."
+    ),
 ) -> None:
     """Create or update customers from a CSV file.
 

@@ -15,7 +15,9 @@ app = group_app("db")
 @app.command("copy")
 def copy(
     ctx: typer.Context,
-    to: str = typer.Option(..., "--to", metavar="URL_OR_PATH", help="Target: an empty database (PostgreSQL URL or SQLite path)."),
+    to: str = typer.Option(
+        ..., "--to", metavar="URL_OR_PATH", help="Target: an empty database (PostgreSQL URL or SQLite path)."
+    ),
     fmt: Format = FORMAT,
 ) -> None:
     """Copy every table to an empty database, then verify row counts and the audit chain."""

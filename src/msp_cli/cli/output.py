@@ -153,7 +153,7 @@ def output_file(path: str | None) -> Iterator[IO[str]]:
     from msp_cli.common.errors import InvalidInput
 
     try:
-        stream = open(path, "w", encoding="utf-8", newline="")
+        stream = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed below; opening is what fails)
     except OSError as exc:
         raise InvalidInput(f"cannot write {path}: {exc.strerror}") from None
     with stream:
@@ -219,7 +219,9 @@ def _write_lines(stream: IO[str], lines: list[str]) -> None:
     stream.flush()
 
 
-def print_table(rows: Sequence[Any], columns: Sequence[Column], stream: IO[str] | None = None, title: str | None = None) -> None:
+def print_table(
+    rows: Sequence[Any], columns: Sequence[Column], stream: IO[str] | None = None, title: str | None = None
+) -> None:
     stream = stream or sys.stdout
     if not stream.isatty():
         cells = [[cell_text(_get(row, c.key), c) for c in columns] for row in rows]
@@ -233,7 +235,12 @@ def print_table(rows: Sequence[Any], columns: Sequence[Column], stream: IO[str] 
     stream = stream or sys.stdout
     table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False, show_edge=False)
     for column in columns:
-        table.add_column(column.title, justify="right" if column.money else column.justify, no_wrap=not stream.isatty(), overflow="fold")  # type: ignore[arg-type]
+        table.add_column(
+            column.title,
+            justify="right" if column.money else column.justify,
+            no_wrap=not stream.isatty(),
+            overflow="fold",
+        )  # type: ignore[arg-type]
     for row in rows:
         table.add_row(*[Text(cell_text(_get(row, c.key), c)) for c in columns])
     make_console(stream).print(table)

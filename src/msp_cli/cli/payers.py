@@ -12,8 +12,12 @@ from msp_cli.cli.registry import group_app
 app = group_app("payers")
 
 COLUMNS = [
-    Column("id"), Column("name"), Column("provider"), Column("customer", "dedicated to"),
-    Column("accounts", justify="right"), Column("created_at", "created"),
+    Column("id"),
+    Column("name"),
+    Column("provider"),
+    Column("customer", "dedicated to"),
+    Column("accounts", justify="right"),
+    Column("created_at", "created"),
 ]
 
 

@@ -12,9 +12,17 @@ from msp_cli.cli.registry import group_app
 app = group_app("pricing")
 
 COLUMNS = [
-    Column("id", justify="right"), Column("customer"), Column("kind"), Column("percent", justify="right"),
-    Column("amount", money=True), Column("currency"), Column("service"), Column("from_month", "from"),
-    Column("to_month", "to"), Column("description"), Column("created_at", "created"),
+    Column("id", justify="right"),
+    Column("customer"),
+    Column("kind"),
+    Column("percent", justify="right"),
+    Column("amount", money=True),
+    Column("currency"),
+    Column("service"),
+    Column("from_month", "from"),
+    Column("to_month", "to"),
+    Column("description"),
+    Column("created_at", "created"),
 ]
 
 
@@ -26,11 +34,20 @@ def add(
     discount: str = typer.Option(None, "--discount", metavar="PERCENT", help="Price = cost x (1 - PERCENT/100)."),
     fee: str = typer.Option(None, "--fee", metavar="AMOUNT", help="A line of its own, added every month in force."),
     credit: str = typer.Option(None, "--credit", metavar="AMOUNT", help="A negative line of its own."),
-    service: str = typer.Option(None, "--service", metavar="PATTERN", help="Only services named like this ('*' wildcard; margins and discounts)."),
+    service: str = typer.Option(
+        None,
+        "--service",
+        metavar="PATTERN",
+        help="Only services named like this ('*' wildcard; margins and discounts).",
+    ),
     from_month: str = typer.Option(None, "--from", metavar="YYYY-MM", help="First month in force (inclusive)."),
     to_month: str = typer.Option(None, "--to", metavar="YYYY-MM", help="Last month in force (inclusive)."),
-    description: str = typer.Option(None, "--description", metavar="TEXT", help="Shown on the bill line of a fee or credit."),
-    currency: str = typer.Option(None, "--currency", metavar="CODE", help="Currency of a fee or credit [default: config currency, else USD]."),
+    description: str = typer.Option(
+        None, "--description", metavar="TEXT", help="Shown on the bill line of a fee or credit."
+    ),
+    currency: str = typer.Option(
+        None, "--currency", metavar="CODE", help="Currency of a fee or credit [default: config currency, else USD]."
+    ),
     fmt: Format = FORMAT,
 ) -> None:
     """Add a pricing rule: exactly one of --margin, --discount, --fee or --credit."""
@@ -39,8 +56,18 @@ def add(
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
         rule = add_rule(
-            session, actor, code, margin=margin, discount=discount, fee=fee, credit=credit, service=service,
-            from_month=from_month, to_month=to_month, description=description, currency=currency,
+            session,
+            actor,
+            code,
+            margin=margin,
+            discount=discount,
+            fee=fee,
+            credit=credit,
+            service=service,
+            from_month=from_month,
+            to_month=to_month,
+            description=description,
+            currency=currency,
             default_currency=app_ctx.settings.currency,
         )
     app_ctx.chatter(f"added {rule.explain()}")

@@ -31,30 +31,61 @@ app = group_app("rebill", invoke_without_command=True)
 
 MONTH = typer.Option(..., "--month", metavar="YYYY-MM", help="The billing month.")
 OUTCOME_COLUMNS = [
-    Column("customer"), Column("status"), Column("version", justify="right"), Column("currency"),
-    Column("cost", money=True), Column("price", money=True),
+    Column("customer"),
+    Column("status"),
+    Column("version", justify="right"),
+    Column("currency"),
+    Column("cost", money=True),
+    Column("price", money=True),
 ]
 DIFF_COLUMNS = [
-    Column("customer"), Column("change"), Column("linked_account", "linked account"), Column("service"),
-    Column("currency"), Column("old_price", "old price", money=True), Column("new_price", "new price", money=True),
+    Column("customer"),
+    Column("change"),
+    Column("linked_account", "linked account"),
+    Column("service"),
+    Column("currency"),
+    Column("old_price", "old price", money=True),
+    Column("new_price", "new price", money=True),
     Column("difference", money=True),
 ]
 LINE_COLUMNS = [
-    Column("line", justify="right"), Column("linked_account", "linked account"), Column("service"), Column("currency"),
-    Column("cost", money=True), Column("price", money=True), Column("rule_id", "rule id", justify="right"), Column("rule"),
+    Column("line", justify="right"),
+    Column("linked_account", "linked account"),
+    Column("service"),
+    Column("currency"),
+    Column("cost", money=True),
+    Column("price", money=True),
+    Column("rule_id", "rule id", justify="right"),
+    Column("rule"),
 ]
 HISTORY_COLUMNS = [
-    Column("customer"), Column("month"), Column("version", justify="right"), Column("status"),
-    Column("triggered_at", "triggered"), Column("triggered_by", "by"), Column("currency"),
-    Column("cost", money=True), Column("price", money=True), Column("invoice"),
+    Column("customer"),
+    Column("month"),
+    Column("version", justify="right"),
+    Column("status"),
+    Column("triggered_at", "triggered"),
+    Column("triggered_by", "by"),
+    Column("currency"),
+    Column("cost", money=True),
+    Column("price", money=True),
+    Column("invoice"),
 ]
 STATUS_COLUMNS = [
-    Column("customer"), Column("last_triggered_at", "last trigger"), Column("triggered_by", "by"),
-    Column("month"), Column("next_allowed_at", "next allowed"), Column("ready"),
+    Column("customer"),
+    Column("last_triggered_at", "last trigger"),
+    Column("triggered_by", "by"),
+    Column("month"),
+    Column("next_allowed_at", "next allowed"),
+    Column("ready"),
 ]
 INVOICE_COLUMNS = [
-    Column("number"), Column("customer"), Column("month"), Column("version"), Column("issued_at", "issued"),
-    Column("issued_by", "by"), Column("total_text", "total"),
+    Column("number"),
+    Column("customer"),
+    Column("month"),
+    Column("version"),
+    Column("issued_at", "issued"),
+    Column("issued_by", "by"),
+    Column("total_text", "total"),
 ]
 
 
@@ -92,9 +123,14 @@ def _outcome_rows(outcomes: list[Any]) -> list[dict[str, Any]]:
 
 def _outcome_json(o: Any) -> dict[str, Any]:
     return {
-        "customer": o.customer, "month": o.month, "status": o.status, "version": o.version,
+        "customer": o.customer,
+        "month": o.month,
+        "status": o.status,
+        "version": o.version,
         "totals": [{"currency": t.currency, "cost": t.cost, "price": t.price} for t in o.totals],
-        "last_triggered_at": o.last_triggered_at, "next_allowed_at": o.next_allowed_at, "error": o.error,
+        "last_triggered_at": o.last_triggered_at,
+        "next_allowed_at": o.next_allowed_at,
+        "error": o.error,
     }
 
 
@@ -103,8 +139,13 @@ def _run_trigger(app_ctx: context.AppContext, customers: list[str], all_: bool, 
 
     with progress_bar("rebilling") as advance, app_ctx.session() as (session, actor):
         result = rebill(
-            session, actor, customers=customers, all_customers=all_, month=month,
-            cooldown_hours=app_ctx.settings.rebill_cooldown_hours, progress=advance,
+            session,
+            actor,
+            customers=customers,
+            all_customers=all_,
+            month=month,
+            cooldown_hours=app_ctx.settings.rebill_cooldown_hours,
+            progress=advance,
         )
     refusal = result.refusal()
     if refusal is not None:
@@ -140,15 +181,26 @@ def _run_dry_run(app_ctx: context.AppContext, customers: list[str], all_: bool, 
                 difference = (c.new_price or 0) - (c.old_price or 0)
                 rows.append({"customer": d.customer, **vars(c), "difference": difference})
             for t in d.totals:
-                rows.append({"customer": d.customer, "change": "total", "currency": t.currency, "old_price": t.old_price,
-                             "new_price": t.new_price, "difference": t.difference})
+                rows.append(
+                    {
+                        "customer": d.customer,
+                        "change": "total",
+                        "currency": t.currency,
+                        "old_price": t.old_price,
+                        "new_price": t.new_price,
+                        "difference": t.difference,
+                    }
+                )
         emit(rows, DIFF_COLUMNS, fmt)
     for d in diffs:
         if d.error:
             app_ctx.say(f"failed: {d.customer} {d.month}: {d.error}")
         elif not d.changes:
-            app_ctx.say(f"{d.customer} {d.month}: no change against version {d.current_version}" if d.current_version
-                        else f"{d.customer} {d.month}: nothing to bill")
+            app_ctx.say(
+                f"{d.customer} {d.month}: no change against version {d.current_version}"
+                if d.current_version
+                else f"{d.customer} {d.month}: nothing to bill"
+            )
     app_ctx.say("dry run: nothing stored, no cooldown started")
     if any(d.error for d in diffs):
         raise typer.Exit(6)
@@ -160,7 +212,9 @@ def trigger(
     customer: list[str] = typer.Option([], "--customer", metavar="CODE", help="Rebill this customer (repeatable)."),
     all_: bool = typer.Option(False, "--all", help="Rebill every customer."),
     month: str = typer.Option(None, "--month", metavar="YYYY-MM", help="The billing month."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change against the current version; store nothing."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show what would change against the current version; store nothing."
+    ),
     fmt: Format = FORMAT,
 ) -> None:
     """Compute bills for a month and store each as a new version (one trigger per customer
@@ -209,9 +263,14 @@ def show(
     else:
         invoice = bill.invoice
         header = {
-            "customer": bill.customer, "month": bill.month, "version": f"{bill.version} of {bill.current_version} ({bill.status})",
-            "triggered": f"{iso_time(bill.triggered_at)} by {bill.triggered_by}", "total": _totals_text(bill.totals),
-            "invoiced": f"{describe_total(invoice.total)} ({invoice.number}, version {invoice.version})" if invoice else "not invoiced",
+            "customer": bill.customer,
+            "month": bill.month,
+            "version": f"{bill.version} of {bill.current_version} ({bill.status})",
+            "triggered": f"{iso_time(bill.triggered_at)} by {bill.triggered_by}",
+            "total": _totals_text(bill.totals),
+            "invoiced": f"{describe_total(invoice.total)} ({invoice.number}, version {invoice.version})"
+            if invoice
+            else "not invoiced",
         }
         print_record(header, [Column(key) for key in header])
         print_table(bill.lines, columns, title=f"lines ({len(bill.lines)})")
@@ -252,7 +311,9 @@ class ExportFormat(str, Enum):
 def export(
     ctx: typer.Context,
     month: str = MONTH,
-    output: str = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of standard output."),
+    output: str = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Write to FILE instead of standard output."
+    ),
     fmt: ExportFormat = typer.Option(ExportFormat.csv, "--format", "-f", case_sensitive=False, help="csv or json."),
 ) -> None:
     """Export the month's current bill lines of every customer.

@@ -35,8 +35,13 @@ GROUPS: dict[str, Group] = {
 def group_app(name: str, **settings: Any) -> typer.Typer:
     """The Typer app of one group, with the settings every group shares."""
     app = typer.Typer(
-        name=name, help=GROUPS[name].help, no_args_is_help=True, rich_markup_mode=None,
-        add_completion=False, pretty_exceptions_enable=False, **settings,
+        name=name,
+        help=GROUPS[name].help,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        **settings,
     )
     # A callback keeps a group a group even with one command (`msp db copy`, not `msp db`);
     # a group with options of its own (rebill) registers its own callback instead.

@@ -20,8 +20,13 @@ from msp_cli.cli.registry import group_app
 app = group_app("users")
 
 COLUMNS = [
-    Column("email"), Column("name"), Column("role"), Column("status"), Column("customer"),
-    Column("invited_at", "invited"), Column("invited_by", "invited by"),
+    Column("email"),
+    Column("name"),
+    Column("role"),
+    Column("status"),
+    Column("customer"),
+    Column("invited_at", "invited"),
+    Column("invited_by", "invited by"),
 ]
 EMAIL_ARGS = typer.Argument(..., metavar="EMAIL...", help="One or more email addresses.")
 
@@ -55,7 +60,9 @@ def import_(
     file: str = typer.Argument(..., metavar="FILE", help="CSV file ('-' for standard input): email[,name][,role]."),
     strict: bool = STRICT,
     dry_run: bool = DRY_RUN,
-    fmt: Format = typer.Option(Format.table, "--format", "-f", case_sensitive=False, help="json prints the report on stdout."),
+    fmt: Format = typer.Option(
+        Format.table, "--format", "-f", case_sensitive=False, help="json prints the report on stdout."
+    ),
 ) -> None:
     """Invite many users from CSV; bad rows are reported as FILE:LINE: reason (exit 6)."""
     from msp_cli.cli.progress import progress_bar
@@ -71,7 +78,9 @@ def import_(
 def export(
     ctx: typer.Context,
     code: str = typer.Argument(None, help="Only this customer's users (default: all you may see)."),
-    output: str = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of standard output."),
+    output: str = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Write to FILE instead of standard output."
+    ),
 ) -> None:
     """Export users as a re-importable CSV file.
 
@@ -102,7 +111,9 @@ def list_(
 
 
 @app.command("show")
-def show(ctx: typer.Context, email: str = typer.Argument(..., help="Email address (any case)."), fmt: Format = FORMAT) -> None:
+def show(
+    ctx: typer.Context, email: str = typer.Argument(..., help="Email address (any case)."), fmt: Format = FORMAT
+) -> None:
     """Show one user."""
     from msp_cli.directory.users import show_user
 
@@ -145,7 +156,9 @@ def remove(ctx: typer.Context, emails: list[str] = EMAIL_ARGS, yes: bool = YES) 
 def impersonate(
     ctx: typer.Context,
     email: str = typer.Argument(..., help="The customer user to act as."),
-    command: list[str] = typer.Argument(None, metavar="[-- COMMAND...]", help="Run this one command instead of a shell."),
+    command: list[str] = typer.Argument(
+        None, metavar="[-- COMMAND...]", help="Run this one command instead of a shell."
+    ),
     reason: str = typer.Option(None, "--reason", help="Why (recorded in the audit log)."),
 ) -> None:
     """Act as a customer user: a subshell with MSP_AS set, or one command after `--`.

@@ -41,10 +41,15 @@ from msp_cli.costs.focus_sql import (
 
 AMOUNT_COLUMNS = {"BilledCost": "billed", "EffectiveCost": "effective", "ListCost": "list"}
 PROVIDER_NAMES = {
-    "aws": "aws", "amazon web services": "aws",
-    "microsoft": "azure", "microsoft azure": "azure", "azure": "azure",
-    "google cloud": "gcp", "gcp": "gcp",
-    "oracle": "oci", "oracle cloud infrastructure": "oci",
+    "aws": "aws",
+    "amazon web services": "aws",
+    "microsoft": "azure",
+    "microsoft azure": "azure",
+    "azure": "azure",
+    "google cloud": "gcp",
+    "gcp": "gcp",
+    "oracle": "oci",
+    "oracle cloud infrastructure": "oci",
 }
 MAX_NAME = 200
 
@@ -228,9 +233,7 @@ class CostBatch:
 
     def _raise_first_bad_value(self, label: str, reader: str, columns: dict[str, str]) -> None:
         """Name the first row (in file order) and column that cannot be read."""
-        cases = " ".join(
-            f"WHEN {cond.format(max_id=MAX_ID)} THEN {sql_literal(column)}" for column, cond, _ in CHECKS
-        )
+        cases = " ".join(f"WHEN {cond.format(max_id=MAX_ID)} THEN {sql_literal(column)}" for column, cond, _ in CHECKS)
         values = " ".join(f"WHEN {cond.format(max_id=MAX_ID)} THEN {value}" for _, cond, value in CHECKS)
         self.con.execute("SET threads = 1")  # file order for row_number(); the error path only
         try:
@@ -321,7 +324,10 @@ class CostBatch:
             previous = result.get(key)
             totals = dict(previous.totals) if previous else {}
             totals[currency] = {
-                "billed_cost": billed, "effective_cost": effective, "list_cost": list_, "rows": str(rows)
+                "billed_cost": billed,
+                "effective_cost": effective,
+                "list_cost": list_,
+                "rows": str(rows),
             }
             files = sum(1 for f in self.files if key in f.payer_months)
             result[key] = MonthTotals(rows=(previous.rows if previous else 0) + int(rows), files=files, totals=totals)
@@ -349,8 +355,17 @@ class CostBatch:
 
 
 ROLLUP_KEYS = (
-    "payer_id", "month", "account_id", "service", "charge_category", "currency", "day",
-    "billed_cost", "effective_cost", "list_cost", "rows",
+    "payer_id",
+    "month",
+    "account_id",
+    "service",
+    "charge_category",
+    "currency",
+    "day",
+    "billed_cost",
+    "effective_cost",
+    "list_cost",
+    "rows",
 )
 _FORMAT_NAMES = {"csv": "CSV", "csv.gz": "gzip'd CSV", "parquet": "Parquet"}
 

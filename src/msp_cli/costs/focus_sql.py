@@ -10,9 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 
 REQUIRED_COLUMNS = (
-    "BillingAccountId", "BillingAccountName", "SubAccountId", "SubAccountName",
-    "BilledCost", "EffectiveCost", "ListCost", "BillingCurrency",
-    "BillingPeriodStart", "ChargePeriodStart", "ChargeCategory", "ServiceName",
+    "BillingAccountId",
+    "BillingAccountName",
+    "SubAccountId",
+    "SubAccountName",
+    "BilledCost",
+    "EffectiveCost",
+    "ListCost",
+    "BillingCurrency",
+    "BillingPeriodStart",
+    "ChargePeriodStart",
+    "ChargeCategory",
+    "ServiceName",
 )
 # FOCUS 1.3 names the provider ServiceProviderName; earlier versions ProviderName.
 PROVIDER_COLUMNS = ("ServiceProviderName", "ProviderName")
@@ -56,6 +65,7 @@ CREATE OR REPLACE MACRO msp_money(d) AS
 def clean_select(columns: dict[str, str]) -> str:
     """One row per file row: text columns null-normalised (empty or NULL), ids normalised,
     amounts and timestamps cast, and a `bad` flag for anything that cannot be read."""
+
     def col(name: str) -> str:
         return f"msp_blank(CAST({sql_ident(columns[name.lower()])} AS VARCHAR))"
 
@@ -63,20 +73,20 @@ def clean_select(columns: dict[str, str]) -> str:
     category_cases = " ".join(f"WHEN '{c.lower()}' THEN '{c}'" for c in CHARGE_CATEGORIES)
     return f"""
         SELECT
-            msp_id({col('BillingAccountId')}) AS payer,
-            {col('BillingAccountName')} AS payer_name,
-            msp_id({col('SubAccountId')}) AS sub_account,
-            {col('SubAccountName')} AS sub_name,
-            {col('BilledCost')} AS billed_text, msp_amount(billed_text) AS billed,
-            {col('EffectiveCost')} AS effective_text, msp_amount(effective_text) AS effective,
-            {col('ListCost')} AS list_text, msp_amount(list_text) AS list,
-            upper({col('BillingCurrency')}) AS currency,
-            {col('BillingPeriodStart')} AS period_text, msp_ts(period_text) AS period_ts,
-            {col('ChargePeriodStart')} AS charge_text, msp_ts(charge_text) AS charge_raw,
+            msp_id({col("BillingAccountId")}) AS payer,
+            {col("BillingAccountName")} AS payer_name,
+            msp_id({col("SubAccountId")}) AS sub_account,
+            {col("SubAccountName")} AS sub_name,
+            {col("BilledCost")} AS billed_text, msp_amount(billed_text) AS billed,
+            {col("EffectiveCost")} AS effective_text, msp_amount(effective_text) AS effective,
+            {col("ListCost")} AS list_text, msp_amount(list_text) AS list,
+            upper({col("BillingCurrency")}) AS currency,
+            {col("BillingPeriodStart")} AS period_text, msp_ts(period_text) AS period_ts,
+            {col("ChargePeriodStart")} AS charge_text, msp_ts(charge_text) AS charge_raw,
             coalesce(charge_raw, period_ts) AS charge_ts,
-            coalesce(CASE lower({col('ChargeCategory')}) {category_cases} END, {col('ChargeCategory')}, '') AS category,
-            coalesce({col('ServiceName')}, '') AS service,
-            coalesce({', '.join(providers)}) AS provider_name
+            coalesce(CASE lower({col("ChargeCategory")}) {category_cases} END, {col("ChargeCategory")}, '') AS category,
+            coalesce({col("ServiceName")}, '') AS service,
+            coalesce({", ".join(providers)}) AS provider_name
         FROM src
     """
 

@@ -67,7 +67,9 @@ def _register_payers(session: Session, actor: Actor, files: list[FileRead]) -> t
     wanted = sorted({payer for f in files for payer in f.payers})
     providers: dict[str, str] = {}
     for chunk in chunked(wanted):
-        providers.update({r.id: r.provider for r in session.execute(select(p.c.id, p.c.provider).where(p.c.id.in_(chunk)))})
+        providers.update(
+            {r.id: r.provider for r in session.execute(select(p.c.id, p.c.provider).where(p.c.id.in_(chunk)))}
+        )
     new_rows = []
     for payer in wanted:
         if payer in providers:
@@ -83,7 +85,13 @@ def _register_payers(session: Session, actor: Actor, files: list[FileRead]) -> t
     if new_rows:
         session.execute(p.insert(), new_rows)
         for row in new_rows:
-            audit.record(session, actor, "payer.add", row["id"], {"name": row["name"], "provider": row["provider"], "source": "costs import"})
+            audit.record(
+                session,
+                actor,
+                "payer.add",
+                row["id"],
+                {"name": row["name"], "provider": row["provider"], "source": "costs import"},
+            )
     return providers, [r["id"] for r in new_rows]
 
 
@@ -108,9 +116,7 @@ def _register_accounts(
     ids = sorted(latest)
     known: dict[str, Any] = {}
     for chunk in chunked(ids):
-        for row in session.execute(
-            select(a.c.id, a.c.name, a.c.payer_id, a.c.billed_month).where(a.c.id.in_(chunk))
-        ):
+        for row in session.execute(select(a.c.id, a.c.name, a.c.payer_id, a.c.billed_month).where(a.c.id.in_(chunk))):
             known[row.id] = row
     now = utcnow()
     inserts, updates = [], []
@@ -120,10 +126,16 @@ def _register_accounts(
         seen = latest[account_id]
         row = known.get(account_id)
         if row is None:
-            inserts.append({
-                "id": account_id, "name": clean_name(seen.name, account_id), "payer_id": seen.payer_id,
-                "provider": providers[seen.payer_id], "first_seen": now, "billed_month": seen.month,
-            })
+            inserts.append(
+                {
+                    "id": account_id,
+                    "name": clean_name(seen.name, account_id),
+                    "payer_id": seen.payer_id,
+                    "provider": providers[seen.payer_id],
+                    "first_seen": now,
+                    "billed_month": seen.month,
+                }
+            )
             continue
         if row.billed_month is not None and seen.month < row.billed_month:
             continue  # older data: the account's payer and name stay those of its latest month
@@ -133,17 +145,26 @@ def _register_accounts(
         if seen.payer_id != row.payer_id:
             moved[account_id] = [row.payer_id, seen.payer_id]
         if (name, seen.payer_id, seen.month) != (row.name, row.payer_id, row.billed_month):
-            updates.append({
-                "b_id": account_id, "b_name": name, "b_payer": seen.payer_id,
-                "b_provider": providers[seen.payer_id], "b_month": seen.month,
-            })
+            updates.append(
+                {
+                    "b_id": account_id,
+                    "b_name": name,
+                    "b_payer": seen.payer_id,
+                    "b_provider": providers[seen.payer_id],
+                    "b_month": seen.month,
+                }
+            )
     if inserts:
         session.execute(a.insert(), inserts)
     if updates:
         session.execute(
-            a.update().where(a.c.id == bindparam("b_id")).values(
-                name=bindparam("b_name"), payer_id=bindparam("b_payer"),
-                provider=bindparam("b_provider"), billed_month=bindparam("b_month"),
+            a.update()
+            .where(a.c.id == bindparam("b_id"))
+            .values(
+                name=bindparam("b_name"),
+                payer_id=bindparam("b_payer"),
+                provider=bindparam("b_provider"),
+                billed_month=bindparam("b_month"),
             ),
             updates,
         )
@@ -160,20 +181,28 @@ def _replace_months(session: Session, batch: CostBatch) -> dict[tuple[str, str],
     keys = sorted(months)
     previous: dict[tuple[str, str], int] = {}
     for chunk in chunked(keys, 400):
-        for row in session.execute(select(load.c.payer_id, load.c.month, load.c.rows).where(tuple_(load.c.payer_id, load.c.month).in_(chunk))):
+        for row in session.execute(
+            select(load.c.payer_id, load.c.month, load.c.rows).where(tuple_(load.c.payer_id, load.c.month).in_(chunk))
+        ):
             previous[(row.payer_id, row.month)] = row.rows
         session.execute(r.delete().where(tuple_(r.c.payer_id, r.c.month).in_(chunk)))
         session.execute(load.delete().where(tuple_(load.c.payer_id, load.c.month).in_(chunk)))
     if keys:
         now = utcnow()
-        session.execute(load.insert(), [
-            {
-                "payer_id": payer, "month": month, "rows": months[(payer, month)].rows,
-                "files": months[(payer, month)].files, "loaded_at": now,
-                "totals": json.dumps(months[(payer, month)].totals, sort_keys=True),
-            }
-            for payer, month in keys
-        ])
+        session.execute(
+            load.insert(),
+            [
+                {
+                    "payer_id": payer,
+                    "month": month,
+                    "rows": months[(payer, month)].rows,
+                    "files": months[(payer, month)].files,
+                    "loaded_at": now,
+                    "totals": json.dumps(months[(payer, month)].totals, sort_keys=True),
+                }
+                for payer, month in keys
+            ],
+        )
     _insert_rollup(session, batch.rollup_chunks())
     return previous
 
@@ -193,14 +222,22 @@ def _insert_rollup(session: Session, chunks: Iterable[list[tuple[Any, ...]]]) ->
         order = [ROLLUP_KEYS.index(key) for key in compiled.positiontup or ()]
         in_order = order == list(range(len(ROLLUP_KEYS)))
         for chunk in chunks:
-            connection.exec_driver_sql(compiled.string, chunk if in_order else [tuple(row[i] for i in order) for row in chunk])
+            connection.exec_driver_sql(
+                compiled.string, chunk if in_order else [tuple(row[i] for i in order) for row in chunk]
+            )
         return
     amount_positions = {ROLLUP_KEYS.index(key) for key in AMOUNTS}
     for chunk in chunks:
-        session.execute(r.insert(), [
-            {key: Decimal(value) if i in amount_positions else value for i, (key, value) in enumerate(zip(ROLLUP_KEYS, row))}
-            for row in chunk
-        ])
+        session.execute(
+            r.insert(),
+            [
+                {
+                    key: Decimal(value) if i in amount_positions else value
+                    for i, (key, value) in enumerate(zip(ROLLUP_KEYS, row))
+                }
+                for row in chunk
+            ],
+        )
 
 
 def store_cost_batch(session: Session, actor: Actor, batch: CostBatch) -> list[FileSummary]:
@@ -218,19 +255,36 @@ def store_cost_batch(session: Session, actor: Actor, batch: CostBatch) -> list[F
     for index, f in enumerate(files):
         registered = sorted(i for i in new_accounts if first_file[i] == index)
         summary = FileSummary(
-            file=f.path, format=f.format, sha256=f.sha256, payers=f.payers, months=f.months, rows=f.rows,
+            file=f.path,
+            format=f.format,
+            sha256=f.sha256,
+            payers=f.payers,
+            months=f.months,
+            rows=f.rows,
             accounts_registered=len(registered),
             accounts_auto_assigned=sum(1 for i in f.accounts if i in assigned_ids),
             billed_cost=dict(f.billed),
             replaced=[
                 {"payer_id": p, "month": m, "previous_rows": previous[(p, m)]}
-                for p, m in sorted(f.payer_months) if (p, m) in previous
+                for p, m in sorted(f.payer_months)
+                if (p, m) in previous
             ],
         )
-        audit.record(session, actor, "costs.import", f.path[-400:], {
-            "file": f.path, "sha256": f.sha256, "format": f.format, "payers": f.payers,
-            "months": f.months, "rows": f.rows, "accounts_registered": registered,
-        })
+        audit.record(
+            session,
+            actor,
+            "costs.import",
+            f.path[-400:],
+            {
+                "file": f.path,
+                "sha256": f.sha256,
+                "format": f.format,
+                "payers": f.payers,
+                "months": f.months,
+                "rows": f.rows,
+                "accounts_registered": registered,
+            },
+        )
         summaries.append(summary)
     return summaries
 
@@ -257,8 +311,9 @@ def _totals_from_rollup(session: Session, payer_id: str, month: str) -> dict[str
     r = CostRollup.__table__
     totals: dict[str, dict[str, Any]] = {}
     for row in session.execute(
-        select(r.c.currency, r.c.billed_cost, r.c.effective_cost, r.c.list_cost, r.c.rows)
-        .where(r.c.payer_id == payer_id, r.c.month == month)
+        select(r.c.currency, r.c.billed_cost, r.c.effective_cost, r.c.list_cost, r.c.rows).where(
+            r.c.payer_id == payer_id, r.c.month == month
+        )
     ):
         entry = totals.setdefault(row.currency, {k: ZERO for k in AMOUNTS} | {"rows": 0})
         for key in AMOUNTS:
@@ -282,11 +337,19 @@ def list_cost_months(session: Session, actor: Actor, *, payer_id: str | None = N
         totals = json.loads(row.totals) if row.totals else _totals_from_rollup(session, row.payer_id, row.month)
         for currency in sorted(totals):
             entry = totals[currency]
-            result.append(MonthLoad(
-                row.payer_id, row.month, currency, Decimal(entry["billed_cost"]),
-                Decimal(entry["effective_cost"]), Decimal(entry["list_cost"]), int(entry["rows"]),
-                row.files, row.loaded_at,
-            ))
+            result.append(
+                MonthLoad(
+                    row.payer_id,
+                    row.month,
+                    currency,
+                    Decimal(entry["billed_cost"]),
+                    Decimal(entry["effective_cost"]),
+                    Decimal(entry["list_cost"]),
+                    int(entry["rows"]),
+                    row.files,
+                    row.loaded_at,
+                )
+            )
     return result
 
 
@@ -328,8 +391,18 @@ def cost_summary(
     if customer is not None:
         code = require_customer(session, actor, customer).code
     query = (
-        select(r.c.payer_id, r.c.account_id, r.c.service, r.c.currency, r.c.billed_cost, r.c.effective_cost,
-               r.c.list_cost, r.c.rows, a.c.customer, a.c.name.label("account_name"))
+        select(
+            r.c.payer_id,
+            r.c.account_id,
+            r.c.service,
+            r.c.currency,
+            r.c.billed_cost,
+            r.c.effective_cost,
+            r.c.list_cost,
+            r.c.rows,
+            a.c.customer,
+            a.c.name.label("account_name"),
+        )
         .outerjoin(a, a.c.id == r.c.account_id)
         .where(r.c.month == month)
     )
@@ -339,7 +412,7 @@ def cost_summary(
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     if by == "customer":
         # Every customer is listed, with nothing spent if so, and the unassigned spend too.
-        for each in ([code] if code else sorted(names, key=str.lower) + [None]):
+        for each in [code] if code else [*sorted(names, key=str.lower), None]:
             groups[(each, "")] = _empty(customer=each, customer_name=names.get(each or ""), currency=None)
     for row in session.execute(query):
         owner = row.customer
@@ -349,8 +422,13 @@ def cost_summary(
             fields = {"customer": owner, "customer_name": names.get(owner or ""), "currency": row.currency}
         elif by == "account":
             key = (owner, row.account_id, row.payer_id, row.currency)
-            fields = {"customer": owner, "account_id": row.account_id, "account_name": row.account_name,
-                      "payer_id": row.payer_id, "currency": row.currency}
+            fields = {
+                "customer": owner,
+                "account_id": row.account_id,
+                "account_name": row.account_name,
+                "payer_id": row.payer_id,
+                "currency": row.currency,
+            }
         else:
             key = (owner, row.service, row.currency)
             fields = {"customer": owner, "service": row.service, "currency": row.currency}
@@ -372,7 +450,10 @@ def cost_summary(
 def _summary_order(entry: dict[str, Any]) -> tuple[Any, ...]:
     owner = entry["customer"]
     return (
-        owner is None, (owner or "").lower(), entry.get("account_id") or "", entry.get("payer_id") or "",
-        entry.get("service") or "", entry["currency"] or "",
+        owner is None,
+        (owner or "").lower(),
+        entry.get("account_id") or "",
+        entry.get("payer_id") or "",
+        entry.get("service") or "",
+        entry["currency"] or "",
     )
-

@@ -44,7 +44,9 @@ def _view_columns(actor: Actor) -> list[Any]:
     ]
 
 
-def add_account(session: Session, actor: Actor, account_id: str, payer_id: str, name: str) -> tuple[AccountView, dict[str, list[str]]]:
+def add_account(
+    session: Session, actor: Actor, account_id: str, payer_id: str, name: str
+) -> tuple[AccountView, dict[str, list[str]]]:
     """Register one linked account under its payer, then run dedicated auto-assignment."""
     actor.require_operator("add linked accounts")
     account_id = validate_id(account_id, "account")

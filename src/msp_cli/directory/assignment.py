@@ -61,13 +61,11 @@ def auto_assign(
     assigned: dict[str, list[str]] = {}
     for code, payers in sorted(by_customer.items()):
         patterns = exclusion_patterns(session, code)
-        blocked = select(block.c.account_id).where(
-            and_(block.c.customer == code, block.c.account_id == a.c.id)
-        ).exists()
+        blocked = (
+            select(block.c.account_id).where(and_(block.c.customer == code, block.c.account_id == a.c.id)).exists()
+        )
         candidates = session.execute(
-            select(a.c.id, a.c.name)
-            .where(a.c.payer_id.in_(payers), a.c.customer.is_(None), ~blocked)
-            .order_by(a.c.id)
+            select(a.c.id, a.c.name).where(a.c.payer_id.in_(payers), a.c.customer.is_(None), ~blocked).order_by(a.c.id)
         )
         ids = [r.id for r in candidates if not matches_any(patterns, r.name)]
         if ids:

@@ -94,7 +94,9 @@ class _Planner:
         exclude = clean_patterns(split_list(v["exclude"])) if "exclude" in self.columns else None
         payers = None
         if "dedicated_payers" in self.columns:
-            payers = sorted(require_payers_free(self.session, split_list(v["dedicated_payers"]), owner, self.payer_claims))
+            payers = sorted(
+                require_payers_free(self.session, split_list(v["dedicated_payers"]), owner, self.payer_claims)
+            )
         accounts = None
         if "accounts" in self.columns:
             listed = split_list(v["accounts"])
@@ -112,8 +114,14 @@ def _apply(session: Session, actor: Actor, plan: CustomerPlan) -> str:
     """Write one planned row; return 'created', 'updated' or 'unchanged'."""
     if plan.existing is None:
         create_customer(
-            session, actor, plan.code, plan.name, accounts=plan.accounts or [], dedicated=plan.payers or [],
-            exclude=plan.exclude or [], basis=plan.basis or "billed",
+            session,
+            actor,
+            plan.code,
+            plan.name,
+            accounts=plan.accounts or [],
+            dedicated=plan.payers or [],
+            exclude=plan.exclude or [],
+            basis=plan.basis or "billed",
         )
         return "created"
     code = plan.code
@@ -178,7 +186,10 @@ def import_customers(
         return report
     if report.created or report.updated:
         audit.record(
-            session, actor, "customer.import", label,
+            session,
+            actor,
+            "customer.import",
+            label,
             {"created": report.created, "updated": report.updated, "rejected": len(report.rejected)},
         )
     report.written = True

@@ -57,7 +57,9 @@ class CustomerDetail(CustomerView):
 
 def _views(session: Session, actor: Actor, code: str | None = None) -> list[CustomerView]:
     c, a = Customer.__table__, Account.__table__
-    counts = select(a.c.customer, func.count().label("n")).where(a.c.customer.is_not(None)).group_by(a.c.customer).subquery()
+    counts = (
+        select(a.c.customer, func.count().label("n")).where(a.c.customer.is_not(None)).group_by(a.c.customer).subquery()
+    )
     query = select(c, func.coalesce(counts.c.n, 0).label("accounts")).outerjoin(counts, counts.c.customer == c.c.code)
     if code is not None:
         query = query.where(c.c.code == code)
@@ -75,8 +77,14 @@ def _views(session: Session, actor: Actor, code: str | None = None) -> list[Cust
         payers, excludes = {}, {}
     return [
         CustomerView(
-            r.code, r.name, bool(payers.get(r.code)), payers.get(r.code, []), excludes.get(r.code, []),
-            r.basis, r.accounts, r.created_at,
+            r.code,
+            r.name,
+            bool(payers.get(r.code)),
+            payers.get(r.code, []),
+            excludes.get(r.code, []),
+            r.basis,
+            r.accounts,
+            r.created_at,
         )
         for r in rows
     ]
@@ -134,7 +142,10 @@ def create_customer(
     _write_patterns(session, code, add=patterns)
     _write_payers(session, code, add=payer_ids)
     audit.record(
-        session, actor, "customer.create", code,
+        session,
+        actor,
+        "customer.create",
+        code,
         {"name": name, "basis": basis, "dedicated": payer_ids, "exclude": patterns, "accounts": account_ids},
     )
     if account_ids:
@@ -185,7 +196,10 @@ def update_customer(
     customer = require_customer(session, actor, code)
     code = customer.code
     if name is None and basis is None and not (add_exclude or remove_exclude or dedicated or no_dedicated):
-        raise InvalidInput("nothing to update", hint="give --name, --basis, --add-exclude, --remove-exclude, --dedicated or --no-dedicated")
+        raise InvalidInput(
+            "nothing to update",
+            hint="give --name, --basis, --add-exclude, --remove-exclude, --dedicated or --no-dedicated",
+        )
     result = CustomerChanges()
     values: dict[str, str] = {}
     if name is not None and validate_name(name) != customer.name:
@@ -227,7 +241,9 @@ def delete_customer(session: Session, actor: Actor, code: str) -> dict[str, Any]
     actor.require_operator("delete customers")
     customer = require_customer(session, actor, code)
     code = customer.code
-    invoices = session.scalar(select(func.count()).select_from(Invoice.__table__).where(Invoice.__table__.c.customer == code))
+    invoices = session.scalar(
+        select(func.count()).select_from(Invoice.__table__).where(Invoice.__table__.c.customer == code)
+    )
     if invoices:
         raise Conflict(
             f"customer '{code}' has {invoices} issued invoice(s) and cannot be deleted",

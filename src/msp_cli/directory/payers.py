@@ -33,9 +33,7 @@ def add_payer(session: Session, actor: Actor, payer_id: str, name: str, provider
     provider = validate_choice(provider, PROVIDERS, "provider")
     if session.get(Payer, payer_id) is not None:
         raise Conflict(f"payer '{payer_id}' already exists")
-    session.execute(
-        Payer.__table__.insert().values(id=payer_id, name=name, provider=provider, created_at=utcnow())
-    )
+    session.execute(Payer.__table__.insert().values(id=payer_id, name=name, provider=provider, created_at=utcnow()))
     audit.record(session, actor, "payer.add", payer_id, {"name": name, "provider": provider})
     return get_payer(session, actor, payer_id)
 
@@ -51,10 +49,7 @@ def _payer_views(session: Session, payer_id: str | None = None) -> list[PayerVie
     )
     if payer_id is not None:
         query = query.where(p.c.id == payer_id)
-    return [
-        PayerView(r.id, r.name, r.provider, r.customer, r.accounts, r.created_at)
-        for r in session.execute(query)
-    ]
+    return [PayerView(r.id, r.name, r.provider, r.customer, r.accounts, r.created_at) for r in session.execute(query)]
 
 
 def get_payer(session: Session, actor: Actor, payer_id: str) -> PayerView:

@@ -101,11 +101,21 @@ class _Checker:
                 self.reject(candidate.line, taken_message(self.actor, candidate.email, owner))
         self.pending = []
         if new and self.write:
-            insert_users(self.session, (
-                {"email": c.email, "customer": self.customer, "role": c.role, "name": c.name,
-                 "status": "invited", "invited_at": self.invited_at, "invited_by": self.invited_by}
-                for c in new
-            ))
+            insert_users(
+                self.session,
+                (
+                    {
+                        "email": c.email,
+                        "customer": self.customer,
+                        "role": c.role,
+                        "name": c.name,
+                        "status": "invited",
+                        "invited_at": self.invited_at,
+                        "invited_by": self.invited_by,
+                    }
+                    for c in new
+                ),
+            )
         self.report.invited.extend(c.email for c in new)
 
     def reject(self, line: int, reason: str) -> None:
@@ -152,8 +162,16 @@ def import_users(
         return report
     if report.invited:
         audit.record(
-            session, actor, "user.import", customer,
-            {"file": label, "invited": report.invited, "unchanged": len(report.unchanged), "rejected": len(report.rejected)},
+            session,
+            actor,
+            "user.import",
+            customer,
+            {
+                "file": label,
+                "invited": report.invited,
+                "unchanged": len(report.unchanged),
+                "rejected": len(report.rejected),
+            },
         )
     report.written = True
     return report

@@ -135,7 +135,10 @@ def invite_users(
     normaliser = EmailNormaliser()
     clean = list(dict.fromkeys(normaliser.normalise(e) for e in emails))
     if name is not None and len(clean) > 1:
-        raise InvalidInput("--name applies to one email at a time", hint="invite several users from a CSV file with names: msp users import")
+        raise InvalidInput(
+            "--name applies to one email at a time",
+            hint="invite several users from a CSV file with names: msp users import",
+        )
     owners = owners_of(session, clean)
     for email in clean:
         owner = owners.get(email)
@@ -145,8 +148,18 @@ def invite_users(
     now = utcnow()
     insert_users(
         session,
-        ({"email": e, "customer": customer, "role": role, "name": name, "status": "invited",
-          "invited_at": now, "invited_by": inviter(actor)} for e in new),
+        (
+            {
+                "email": e,
+                "customer": customer,
+                "role": role,
+                "name": name,
+                "status": "invited",
+                "invited_at": now,
+                "invited_by": inviter(actor),
+            }
+            for e in new
+        ),
     )
     if new:
         audit.record(session, actor, "user.invite", customer, {"emails": new, "role": role, "name": name})
@@ -188,7 +201,9 @@ def set_role(session: Session, actor: Actor, email: str, role: str) -> tuple[Use
         return user, False
     u = CustomerUser.__table__
     session.execute(u.update().where(u.c.email == user.email).values(role=role))
-    audit.record(session, actor, "user.set_role", user.email, {"customer": user.customer, "from": user.role, "to": role})
+    audit.record(
+        session, actor, "user.set_role", user.email, {"customer": user.customer, "from": user.role, "to": role}
+    )
     return show_user(session, actor, user.email), True
 
 
@@ -224,4 +239,6 @@ def start_impersonation(
 
 
 def end_impersonation(session: Session, actor: Actor, user: UserView, exit_code: int) -> None:
-    audit.record(session, actor, "user.impersonate_end", user.email, {"customer": user.customer, "exit_code": exit_code})
+    audit.record(
+        session, actor, "user.impersonate_end", user.email, {"customer": user.customer, "exit_code": exit_code}
+    )

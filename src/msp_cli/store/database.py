@@ -196,11 +196,10 @@ class Database:
         with self.translate_errors():
             connection = self.engine.connect().execution_options(msp_write=write)
             try:
-                with Session(bind=connection, expire_on_commit=False) as session:
-                    with session.begin():
-                        if write and not self.is_sqlite:
-                            _take_write_lock(session)
-                        yield session
+                with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+                    if write and not self.is_sqlite:
+                        _take_write_lock(session)
+                    yield session
             finally:
                 connection.close()
 
@@ -226,4 +225,3 @@ def _reason(exc: Exception) -> str:
     orig = getattr(exc, "orig", None)
     text_ = str(orig if orig is not None else exc).strip().splitlines()
     return text_[0] if text_ else exc.__class__.__name__
-

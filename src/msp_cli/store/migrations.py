@@ -32,8 +32,15 @@ def create_tables(*names: str) -> Callable[[Connection], None]:
 
 def _foundation(conn: Connection) -> None:
     create_tables(
-        "msp_meta", "payer", "customer", "customer_payer", "customer_exclude",
-        "account", "auto_assign_block", "audit_record", "audit_head",
+        "msp_meta",
+        "payer",
+        "customer",
+        "customer_payer",
+        "customer_exclude",
+        "account",
+        "auto_assign_block",
+        "audit_record",
+        "audit_head",
     )(conn)
     conn.execute(models.AuditHead.__table__.insert().values(id=1, last_id=0, last_hash=""))
 
