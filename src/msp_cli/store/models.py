@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from sqlalchemy import (
     Column,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
+from sqlalchemy import Table as SATable
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import Field, SQLModel
@@ -85,13 +86,19 @@ def _ts(**kw: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kw)
 
 
-class MetaEntry(SQLModel, table=True):
+class Model(SQLModel):
+    """Every table: `Model.__table__` typed for the Core statements the code writes."""
+
+    __table__: ClassVar[SATable]
+
+
+class MetaEntry(Model, table=True):
     __tablename__ = "msp_meta"
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=200)
 
 
-class Payer(SQLModel, table=True):
+class Payer(Model, table=True):
     __tablename__ = "payer"
     id: str = Field(primary_key=True, max_length=200)
     name: str = Field(max_length=200)
@@ -99,7 +106,7 @@ class Payer(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
-class Customer(SQLModel, table=True):
+class Customer(Model, table=True):
     __tablename__ = "customer"
     code: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
@@ -107,7 +114,7 @@ class Customer(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
-class CustomerPayer(SQLModel, table=True):
+class CustomerPayer(Model, table=True):
     """A payer dedicated to a customer; the primary key makes a payer dedicated at most once."""
 
     __tablename__ = "customer_payer"
@@ -117,7 +124,7 @@ class CustomerPayer(SQLModel, table=True):
     )
 
 
-class CustomerExclude(SQLModel, table=True):
+class CustomerExclude(Model, table=True):
     __tablename__ = "customer_exclude"
     customer: str = Field(
         sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), primary_key=True)
@@ -125,7 +132,7 @@ class CustomerExclude(SQLModel, table=True):
     pattern: str = Field(primary_key=True, max_length=200)
 
 
-class Account(SQLModel, table=True):
+class Account(Model, table=True):
     """A linked account (AWS account, Azure subscription, GCP project)."""
 
     __tablename__ = "account"
@@ -143,7 +150,7 @@ class Account(SQLModel, table=True):
     billed_month: Optional[str] = Field(default=None, max_length=7)
 
 
-class AutoAssignBlock(SQLModel, table=True):
+class AutoAssignBlock(Model, table=True):
     """An operator unassigned this account from this customer: never auto-assign it back."""
 
     __tablename__ = "auto_assign_block"
@@ -155,7 +162,7 @@ class AutoAssignBlock(SQLModel, table=True):
     )
 
 
-class AuditRecord(SQLModel, table=True):
+class AuditRecord(Model, table=True):
     __tablename__ = "audit_record"
     id: Optional[int] = Field(default=None, primary_key=True)
     at: datetime = _ts()
@@ -167,7 +174,7 @@ class AuditRecord(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
-class AuditHead(SQLModel, table=True):
+class AuditHead(Model, table=True):
     """The last record of the chain; its row lock serialises appends on PostgreSQL,
     and it lets `audit verify` notice a deleted tail."""
 
@@ -181,7 +188,7 @@ class AuditHead(SQLModel, table=True):
 Index("ux_customer_code_nocase", func.lower(Customer.__table__.c.code), unique=True)
 
 
-class CostRollup(SQLModel, table=True):
+class CostRollup(Model, table=True):
     """Cost data rolled up by (payer, month, linked account, service, charge category,
     currency, day): what `costs import` stores and rebilling reads."""
 
@@ -203,7 +210,7 @@ class CostRollup(SQLModel, table=True):
 Index("ix_cost_rollup_month_account", CostRollup.__table__.c.month, CostRollup.__table__.c.account_id)
 
 
-class CostLoad(SQLModel, table=True):
+class CostLoad(Model, table=True):
     """One payer-month loaded from cost files (a reload replaces it)."""
 
     __tablename__ = "cost_load"
@@ -218,7 +225,7 @@ class CostLoad(SQLModel, table=True):
     totals: Optional[str] = None
 
 
-class CustomerUser(SQLModel, table=True):
+class CustomerUser(Model, table=True):
     """A customer's user. `user` is reserved in PostgreSQL, hence the table name.
 
     The email is stored normalised and lowercased, so the primary key makes it unique
@@ -236,7 +243,7 @@ class CustomerUser(SQLModel, table=True):
     invited_by: str = Field(max_length=200)
 
 
-class PricingRule(SQLModel, table=True):
+class PricingRule(Model, table=True):
     """A margin or discount (percent) or a fee or credit (amount) for one customer."""
 
     __tablename__ = "pricing_rule"
@@ -256,7 +263,7 @@ class PricingRule(SQLModel, table=True):
     created_by: str = Field(max_length=200)
 
 
-class RebillRun(SQLModel, table=True):
+class RebillRun(Model, table=True):
     """One version of one customer's bill for one month; never changed once written."""
 
     __tablename__ = "rebill_run"
@@ -273,7 +280,7 @@ class RebillRun(SQLModel, table=True):
     status: str = Field(default="complete", max_length=16)
 
 
-class RebillTotal(SQLModel, table=True):
+class RebillTotal(Model, table=True):
     """A run's totals, one row per currency (amounts never add across currencies)."""
 
     __tablename__ = "rebill_total"
@@ -284,7 +291,7 @@ class RebillTotal(SQLModel, table=True):
     lines: int
 
 
-class BillLine(SQLModel, table=True):
+class BillLine(Model, table=True):
     """One line of a run: a linked account and service (or a fee or credit)."""
 
     __tablename__ = "bill_line"
@@ -300,7 +307,7 @@ class BillLine(SQLModel, table=True):
     rule: str = Field(max_length=400)  # what made the price, as it was at the time
 
 
-class Invoice(SQLModel, table=True):
+class Invoice(Model, table=True):
     """A version frozen as the invoice of a customer-month (number CODE-YYYYMM-N)."""
 
     __tablename__ = "invoice"
@@ -318,7 +325,7 @@ class Invoice(SQLModel, table=True):
     issued_by: str = Field(max_length=200)
 
 
-class RebillCooldown(SQLModel, table=True):
+class RebillCooldown(Model, table=True):
     """The last trigger of each customer; claimed with a conditional write, so concurrent
     `rebill --all` processes rebill each customer once."""
 
