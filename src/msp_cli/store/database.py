@@ -15,13 +15,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, type_coerce
+from sqlalchemy import Engine, create_engine, event, func, select, type_coerce
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from msp_cli.common.errors import DatabaseError, InvalidInput
 from msp_cli.common.money import MONEY
+from msp_cli.store.migrations import upgrade
+from msp_cli.store.models import AuditHead
+from msp_cli.store.types import ExactDecimal
 
 BUSY_TIMEOUT_MS = 30_000  # one wait of SQLite's busy handler
 # How long a writing command waits for another to finish on SQLite, in all: as on
@@ -93,8 +96,6 @@ class _DecimalSum:
 def exact_sum(session: Session, expression: Any) -> Any:
     """SUM(expression) without loss, as a Decimal: NUMERIC sum on PostgreSQL, a Decimal
     aggregate on SQLite."""
-    from msp_cli.store.models import ExactDecimal
-
     if session.get_bind().dialect.name == "sqlite":
         return type_coerce(func.msp_decimal_sum(expression), ExactDecimal())
     return type_coerce(func.sum(expression), ExactDecimal())
@@ -138,7 +139,7 @@ def _begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
 def _require_driver(url: str) -> None:
     if url.startswith("postgresql"):
         try:
-            import psycopg  # noqa: F401
+            import psycopg  # noqa: F401  (only to tell whether the optional driver is installed)
         except ImportError:
             raise InvalidInput(
                 "PostgreSQL support is not installed",
@@ -164,8 +165,6 @@ class Database:
         self._schema_checked = False
 
     def ensure_schema(self) -> None:
-        from msp_cli.store.migrations import upgrade
-
         if not self._schema_checked:
             with self.translate_errors():
                 upgrade(self.engine)
@@ -213,10 +212,6 @@ def _take_write_lock(session: Session) -> None:
     READ COMMITTED each later statement sees what the previous holder committed, so
     check-then-write rules (cooldowns, unique codes and emails, payer-month replacement)
     stay correct across processes and hosts."""
-    from sqlalchemy import select
-
-    from msp_cli.store.models import AuditHead
-
     head = AuditHead.__table__
     session.execute(select(head.c.id).where(head.c.id == 1).with_for_update())
 

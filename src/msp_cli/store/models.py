@@ -1,85 +1,29 @@
-"""Tables (SQLModel over SQLAlchemy 2) and the column types that keep money and time exact.
+"""The tables as the code uses them today (SQLModel over SQLAlchemy 2); money and time
+columns use the exact types of `store.types`.
 
-Money is `Decimal` end to end: SQLite has no decimal type and SQLAlchemy's `Numeric`
-goes through float there, so amounts are stored as text on SQLite and as
-`NUMERIC(38,18)` on PostgreSQL. Times are aware UTC in Python and UTC in the database.
+The migration steps in `store.migrations` create and change these tables and never
+import this module: a test checks that a database migrated step by step has exactly
+the schema these models describe.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Optional
 
 from sqlalchemy import (
     Column,
-    DateTime,
     ForeignKey,
     Index,
-    Numeric,
     String,
     UniqueConstraint,
     func,
 )
 from sqlalchemy import Table as SATable
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import Field, SQLModel
 
-from msp_cli.common.money import canonical
-
-
-class ExactDecimal(TypeDecorator[Decimal]):
-    """A Decimal stored without loss: text on SQLite, NUMERIC(38,18) on PostgreSQL.
-    Values come back in one canonical form (see money.canonical): amounts with at least
-    cents, percents (min_places=0) without padding."""
-
-    impl = String(64)
-    cache_ok = True
-
-    def __init__(self, min_places: int = 2) -> None:
-        super().__init__()
-        self.min_places = min_places
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(Numeric(38, 18, asdecimal=True))
-        return dialect.type_descriptor(String(64))
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if not isinstance(value, Decimal):
-            raise TypeError(f"money must be Decimal, not {type(value).__name__}")
-        if not value.is_finite():
-            raise ValueError(f"money must be a finite number, not {value}")
-        value = canonical(value, self.min_places)
-        return value if dialect.name == "postgresql" else format(value, "f")
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        return canonical(value if isinstance(value, Decimal) else Decimal(value), self.min_places)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes in Python; UTC in the database whatever its time-zone support."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: msp stores aware UTC times only")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+from msp_cli.store.types import ExactDecimal, UTCDateTime
 
 
 def _ts(**kw: Any) -> Any:
