@@ -19,7 +19,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from msp_cli.billing.pricing import NO_RULE, Rule, choose_rule, rules_by_customer
-from msp_cli.common.money import ZERO, to_cents
+from msp_cli.common.money import DEFAULT_CURRENCY, ZERO, to_cents
 from msp_cli.common.money import exact_sum as add_all
 from msp_cli.store.batches import chunked
 from msp_cli.store.database import exact_sum
@@ -147,7 +147,7 @@ def price_bill(customer: str, basis: str, month: str, costs: Sequence[Cost], rul
                     rule.kind,
                     None,
                     label,
-                    rule.currency or "USD",
+                    rule.currency or DEFAULT_CURRENCY,
                     ZERO,
                     to_cents(rule.signed_amount),
                     rule.id,

@@ -18,7 +18,7 @@ from msp_cli.access import audit
 from msp_cli.access.actors import Actor
 from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import Conflict, NotFound
-from msp_cli.common.money import format_amount, format_difference
+from msp_cli.common.money import format_difference, format_money
 from msp_cli.common.months import compact, parse_month
 from msp_cli.directory.lookups import require_customer
 from msp_cli.store.batches import chunked
@@ -77,8 +77,8 @@ def invoiced_warnings(invoice: InvoiceView, new_totals: dict[str, Decimal]) -> l
     for currency in sorted(set(invoice.total) | set(new_totals)):
         old, new = invoice.total.get(currency, zero), new_totals.get(currency, zero)
         messages.append(
-            f"{invoice.customer} {invoice.month} was invoiced at {format_amount(old)} {currency}; "
-            f"the new bill is {format_amount(new)} {currency} ({format_difference(new - old)})"
+            f"{invoice.customer} {invoice.month} was invoiced at {format_money(old, currency)}; "
+            f"the new bill is {format_money(new, currency)} ({format_difference(new - old)})"
         )
     return messages
 
@@ -151,7 +151,3 @@ def issue_invoice(session: Session, actor: Actor, code: str, month: str, *, reis
         },
     )
     return view
-
-
-def describe_total(total: dict[str, Decimal]) -> str:
-    return ", ".join(f"{format_amount(v)} {c}" for c, v in sorted(total.items())) or "0.00"

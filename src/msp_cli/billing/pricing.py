@@ -22,9 +22,10 @@ from msp_cli.access.actors import Actor
 from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import InvalidInput, NotFound
 from msp_cli.common.money import (
+    DEFAULT_CURRENCY,
     MONEY,
     ZERO,
-    format_amount,
+    format_money,
     is_currency_code,
     multiply,
     parse_decimal,
@@ -105,7 +106,7 @@ class Rule:
         if self.kind in PERCENT_KINDS:
             what = f"{self.kind} {format(self.percent, 'f')}%"
         else:
-            what = f"{self.kind} {format_amount(self.amount or ZERO)} {self.currency}"
+            what = f"{self.kind} {format_money(self.amount or ZERO, self.currency or DEFAULT_CURRENCY)}"
         if self.kind in AMOUNT_KINDS:
             return f"rule {self.id}: {what}, months {self.months}"
         pattern = f"service '{self.service}'" if self.service else "all services"
@@ -173,7 +174,7 @@ def add_rule(
     to_month: str | None = None,
     description: str | None = None,
     currency: str | None = None,
-    default_currency: str = "USD",
+    default_currency: str = DEFAULT_CURRENCY,
 ) -> Rule:
     """Add one rule: exactly one of margin, discount, fee or credit."""
     actor.require_operator("manage pricing rules")

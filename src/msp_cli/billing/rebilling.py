@@ -25,7 +25,9 @@ from msp_cli.billing.invoices import invoiced_warnings, latest_invoices
 from msp_cli.billing.versions import latest_runs, run_lines
 from msp_cli.common.clock import iso_time, utcnow
 from msp_cli.common.errors import InvalidInput, RuleViolation
+from msp_cli.common.money import MONEY, ZERO_CENTS, exact_sum
 from msp_cli.common.months import current_month, parse_month
+from msp_cli.common.settings import DEFAULT_COOLDOWN_HOURS
 from msp_cli.directory.lookups import require_customer
 from msp_cli.store.batches import chunked
 from msp_cli.store.models import (
@@ -212,7 +214,7 @@ def rebill(
     customers: Sequence[str] = (),
     all_customers: bool = False,
     month: str | None,
-    cooldown_hours: Decimal | int = 8,
+    cooldown_hours: Decimal | int = DEFAULT_COOLDOWN_HOURS,
     progress: Progress | None = None,
 ) -> TriggerResult:
     """Rebill the customers for the month, each at most once per cooldown."""
@@ -278,6 +280,10 @@ class LineChange:
     currency: str
     old_price: Decimal | None
     new_price: Decimal | None
+    difference: Decimal = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.difference = MONEY.subtract(self.new_price or ZERO_CENTS, self.old_price or ZERO_CENTS)
 
 
 @dataclass
@@ -316,11 +322,11 @@ def diff_lines(old: Sequence[Line], new: Sequence[Line]) -> tuple[list[LineChang
         if key not in after:
             changes.append(LineChange("removed", line.linked_account, line.service, line.currency, line.price, None))
     totals = []
-    zero = Decimal("0.00")  # prices are cents, totals read as cents even when empty
     for currency in sorted({l.currency for l in old} | {l.currency for l in new}):
-        was_total = sum((l.price for l in old if l.currency == currency), zero)
-        new_total = sum((l.price for l in new if l.currency == currency), zero)
-        totals.append(TotalChange(currency, was_total, new_total, new_total - was_total))
+        # Prices are cents: totals read as cents even when empty.
+        was_total = exact_sum([ZERO_CENTS, *(l.price for l in old if l.currency == currency)])
+        new_total = exact_sum([ZERO_CENTS, *(l.price for l in new if l.currency == currency)])
+        totals.append(TotalChange(currency, was_total, new_total, MONEY.subtract(new_total, was_total)))
     return changes, totals
 
 
@@ -357,7 +363,9 @@ class CooldownState:
     ready: bool
 
 
-def rebill_status(session: Session, actor: Actor, cooldown_hours: Decimal | int = 8) -> list[CooldownState]:
+def rebill_status(
+    session: Session, actor: Actor, cooldown_hours: Decimal | int = DEFAULT_COOLDOWN_HOURS
+) -> list[CooldownState]:
     """Each customer's last trigger, by whom, and when it may run again."""
     actor.require_operator("see the rebill status of every customer")
     c, t = Customer.__table__, RebillCooldown.__table__

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
 import typer
 
@@ -12,11 +12,7 @@ from msp_cli.cli.output import (
     Column,
     Format,
     count,
-    emit,
-    print_record,
-    print_table,
     write_csv,
-    write_json,
 )
 from msp_cli.cli.registry import group_app
 
@@ -47,18 +43,18 @@ ACCOUNT_COLUMNS = [
 ]
 
 
-def _show(detail: object, fmt: Format) -> None:
+def _show(app_ctx: context.AppContext, detail: Any, fmt: Format) -> None:
     if fmt is Format.json:
-        write_json(sys.stdout, detail)
+        app_ctx.write_json(detail)
     elif fmt is Format.csv:
-        write_csv(sys.stdout, [detail], [*DETAIL_COLUMNS, Column("accounts")])
+        write_csv(app_ctx.stdout, [detail], [*DETAIL_COLUMNS, Column("accounts")])
     else:
-        print_record(detail, DETAIL_COLUMNS)
+        app_ctx.print_record(detail, DETAIL_COLUMNS)
         accounts = detail.accounts
         if accounts:
-            print_table(accounts, ACCOUNT_COLUMNS, title=f"linked accounts ({len(accounts)})")
+            app_ctx.print_table(accounts, ACCOUNT_COLUMNS, title=f"linked accounts ({len(accounts)})")
         else:
-            print_table([], ACCOUNT_COLUMNS, title="linked accounts (none)")
+            app_ctx.print_table([], ACCOUNT_COLUMNS, title="linked accounts (none)")
 
 
 @app.command("create")
@@ -85,7 +81,7 @@ def create(
             session, actor, code, name, accounts=account, dedicated=dedicated, exclude=exclude, basis=basis
         )
     app_ctx.chatter(f"created customer {detail.code} with {len(detail.accounts)} linked accounts")
-    _show(detail, fmt)
+    _show(app_ctx, detail, fmt)
 
 
 @app.command("list")
@@ -93,9 +89,10 @@ def list_(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     """List customers."""
     from msp_cli.directory.customers import list_customers
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         rows = list_customers(session, actor)
-    emit(rows, LIST_COLUMNS, fmt)
+    app_ctx.emit(rows, LIST_COLUMNS, fmt)
 
 
 @app.command("show")
@@ -105,9 +102,10 @@ def show(
     """Show a customer's scope: payers, patterns, linked accounts, users, last rebill."""
     from msp_cli.directory.customers import show_customer
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         detail = show_customer(session, actor, code)
-    _show(detail, fmt)
+    _show(app_ctx, detail, fmt)
 
 
 @app.command("update")
@@ -150,7 +148,7 @@ def update(
         )
     if result.auto_assigned:
         app_ctx.say(f"auto-assigned {len(result.auto_assigned)} accounts: {', '.join(result.auto_assigned)}")
-    _show(detail, fmt)
+    _show(app_ctx, detail, fmt)
 
 
 @app.command("delete")

@@ -13,18 +13,19 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from msp_cli.common.errors import InvalidInput
-from msp_cli.common.money import is_currency_code
+from msp_cli.common.money import DEFAULT_CURRENCY, is_currency_code
 
 APP_NAME = "msp"
+DEFAULT_COOLDOWN_HOURS = 8  # one rebill per customer every 8 hours (SPEC)
 
 # Settings a user may write with `msp config set KEY VALUE`: key -> (env var, description).
 KNOWN_KEYS: dict[str, tuple[str | None, str]] = {
     "db": ("MSP_DB", "database path or SQLAlchemy URL"),
     "actor": ("MSP_ACTOR", "name recorded in the audit log (default: login name)"),
-    "currency": ("MSP_CURRENCY", "default currency for fees and credits (default: USD)"),
+    "currency": ("MSP_CURRENCY", f"default currency for fees and credits (default: {DEFAULT_CURRENCY})"),
     "rebill_cooldown_hours": (
         "MSP_REBILL_COOLDOWN_HOURS",
-        "hours between two rebills of one customer (default: 8)",
+        f"hours between two rebills of one customer (default: {DEFAULT_COOLDOWN_HOURS})",
     ),
 }
 
@@ -138,8 +139,8 @@ def load_settings(
     defaults: dict[str, object] = {
         "db": None,  # resolved lazily so platformdirs is not imported unless needed
         "actor": None,
-        "currency": "USD",
-        "rebill_cooldown_hours": 8,
+        "currency": DEFAULT_CURRENCY,
+        "rebill_cooldown_hours": DEFAULT_COOLDOWN_HOURS,
     }
     flags = {"db": db}
     for key, (env_var, _) in KNOWN_KEYS.items():

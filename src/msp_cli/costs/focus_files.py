@@ -25,11 +25,11 @@ from typing import Any
 
 from msp_cli.common.csv_input import ragged_csv_error
 from msp_cli.common.errors import InvalidInput
+from msp_cli.common.naming import MAX_ID, MAX_NAME
 from msp_cli.costs.focus_sql import (
     CHECKS,
     KEY_CHECK,
     MACROS,
-    MAX_ID,
     PROVIDER_COLUMNS,
     REQUIRED_COLUMNS,
     ROLLUP,
@@ -51,7 +51,6 @@ PROVIDER_NAMES = {
     "oracle": "oci",
     "oracle cloud infrastructure": "oci",
 }
-MAX_NAME = 200
 
 Progress = Callable[[str, float], None]  # (file label, fraction done 0..1)
 

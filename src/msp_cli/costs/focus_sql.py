@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from msp_cli.common.naming import MAX_ID
+
 REQUIRED_COLUMNS = (
     "BillingAccountId",
     "BillingAccountName",
@@ -26,7 +28,6 @@ REQUIRED_COLUMNS = (
 # FOCUS 1.3 names the provider ServiceProviderName; earlier versions ProviderName.
 PROVIDER_COLUMNS = ("ServiceProviderName", "ProviderName")
 CHARGE_CATEGORIES = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")
-MAX_ID = 200
 
 
 def sql_ident(name: str) -> str:

@@ -240,10 +240,15 @@ def _insert_rollup(session: Session, chunks: Iterable[list[tuple[Any, ...]]]) ->
         )
 
 
+def require_cost_importer(actor: Actor) -> None:
+    """Only the reseller loads cost data (checked before files are read, and on storing)."""
+    actor.require_operator("import cost data")
+
+
 def store_cost_batch(session: Session, actor: Actor, batch: CostBatch) -> list[FileSummary]:
     """Store files read by `focus.read_cost_files` in the caller's transaction: register
     payers and accounts, replace each payer-month once, auto-assign, audit each file."""
-    actor.require_operator("import cost data")
+    require_cost_importer(actor)
     files = batch.files
     providers, _new_payers = _register_payers(session, actor, files)
     latest, first_file = _latest_sightings(files)
