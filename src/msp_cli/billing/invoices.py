@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -50,7 +51,7 @@ def run_price_totals(session: Session, run_ids: Sequence[int]) -> dict[int, dict
 def latest_invoices(session: Session, customers: Sequence[str], month: str) -> dict[str, InvoiceView]:
     """The newest invoice of each customer for the month, where there is one."""
     i = Invoice.__table__
-    rows = []
+    rows: list[Any] = []
     for chunk in chunked(list(customers)):
         newest = (
             select(i.c.customer, func.max(i.c.sequence).label("sequence"))

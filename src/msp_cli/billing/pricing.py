@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
+from types import SimpleNamespace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -219,7 +220,7 @@ def add_rule(
         "created_by": actor.name,
     }
     rule_id = session.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
-    rule = Rule(id=rule_id, **values)
+    rule = _rule(SimpleNamespace(id=rule_id, **values))
     audit.record(
         session, actor, "pricing.add", customer.code, {"id": rule_id, "rule": rule.explain(), "description": text}
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import typer
@@ -90,10 +91,11 @@ class MspGroup(TyperGroup):
 
     def main(
         self,
-        args: Any = None,
+        args: Sequence[str] | None = None,
         prog_name: str | None = None,
         complete_var: str | None = None,
         standalone_mode: bool = True,
+        windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
         from typer import _click
@@ -102,7 +104,12 @@ class MspGroup(TyperGroup):
         err = getattr(extra.get("obj"), "stderr", None) or sys.stderr
         try:
             rv = super().main(
-                args=args, prog_name=prog_name or "msp", complete_var=complete_var, standalone_mode=False, **extra
+                args=args,
+                prog_name=prog_name or "msp",
+                complete_var=complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
             )
             code = rv if isinstance(rv, int) else 0
         except MspError as exc:
