@@ -40,6 +40,7 @@ from msp_cli.common.patterns import (
     validate_pattern,
 )
 from msp_cli.directory.lookups import require_customer
+from msp_cli.store.batches import chunked
 from msp_cli.store.models import PricingRule
 
 PERCENT_KINDS = ("margin", "discount")
@@ -136,8 +137,6 @@ def rules_by_customer(session: Session, customers: Iterable[str], month: str) ->
     table = PricingRule.__table__
     codes = sorted(set(customers))
     found: dict[str, list[Rule]] = {code: [] for code in codes}
-    from msp_cli.store.batches import chunked
-
     for chunk in chunked(codes):
         for row in session.execute(select(table).where(table.c.customer.in_(chunk)).order_by(table.c.id)):
             rule = _rule(row)

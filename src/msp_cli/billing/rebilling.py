@@ -142,6 +142,7 @@ def _claim(
     missing = [code for code in codes if code not in claimed]
     if missing:
         if session.get_bind().dialect.name == "postgresql":
+            # ON CONFLICT is dialect-specific: import the dialect in use only.
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import tomli_w
+
 from msp_cli.common.errors import InvalidInput
 from msp_cli.common.money import DEFAULT_CURRENCY, is_currency_code
 
@@ -31,13 +33,13 @@ KNOWN_KEYS: dict[str, tuple[str | None, str]] = {
 
 
 def default_config_path() -> Path:
-    from platformdirs import user_config_path
+    from platformdirs import user_config_path  # lazy: only when no config path is given
 
     return user_config_path(APP_NAME) / "config.toml"
 
 
 def default_db_path() -> Path:
-    from platformdirs import user_data_path
+    from platformdirs import user_data_path  # lazy: only when no database is given
 
     return user_data_path(APP_NAME) / "msp.db"
 
@@ -171,8 +173,6 @@ def load_settings(
 
 def write_setting(path: Path, key: str, value: str) -> object:
     """Set one key in the TOML config file, keeping the others."""
-    import tomli_w
-
     stored = validate_setting(key, value)
     data = read_config_file(path)
     data[key] = stored

@@ -138,7 +138,7 @@ class CostBatch:
     in-memory DuckDB database until it is stored (use as a context manager)."""
 
     def __init__(self) -> None:
-        import duckdb
+        import duckdb  # lazy (heavy): `costs months`/`summary` import this module but read no file
 
         self.files: list[FileRead] = []
         self.closed = False
@@ -168,7 +168,7 @@ class CostBatch:
     # -- reading -------------------------------------------------------------------
 
     def add_file(self, label: str, path: Path, fmt: str, progress: Progress | None = None) -> FileRead:
-        import duckdb
+        import duckdb  # lazy (heavy), as above
 
         read = FileRead(path=label, format=fmt)
         table = f"part_{len(self.files)}"
