@@ -161,8 +161,7 @@ def months(
     if before:
         listed = ", ".join(f"{payer_id} {month}" for payer_id, month in before)
         app_ctx.warn(
-            f"imported before publishers were read (every charge counts as first-party until "
-            f"re-imported): {listed}"
+            f"imported before publishers were read (every charge counts as first-party until re-imported): {listed}"
         )
 
 

@@ -145,9 +145,7 @@ Index("ix_cost_rollup_month_account", cost_rollup.c.month, cost_rollup.c.account
 # Columns appended in place on both backends (each table here holds only the new columns).
 _added = MetaData()
 customer_added = Table("customer", _added, Column("plan", String(64)))
-cost_load_added = Table(
-    "cost_load", _added, Column("publishers", Boolean(), nullable=False, server_default=false())
-)
+cost_load_added = Table("cost_load", _added, Column("publishers", Boolean(), nullable=False, server_default=false()))
 bill_line_added = Table(
     "bill_line",
     _added,
@@ -174,17 +172,32 @@ def _rebuild_on_sqlite(conn: Connection, table: Table, old_columns: tuple[str, .
     conn.exec_driver_sql(f"DROP TABLE {table.name}_v4")
 
 
+def _columns(conn: Connection, table: str) -> set[str]:
+    return {column["name"] for column in inspect(conn).get_columns(table)}
+
+
 def apply(conn: Connection) -> None:
+    """Each part checks what is there first, so a step interrupted by hand (or a
+    database whose earlier tables were recreated) still ends with the whole schema."""
     metadata.create_all(conn, tables=[pricing_plan, credit_grant])
-    _add_column(conn, customer_added.c.plan, " REFERENCES pricing_plan (name)")
-    Index("ix_customer_plan", customer_added.c.plan).create(conn)
-    _add_column(conn, cost_load_added.c.publishers)
-    for column in bill_line_added.columns:
-        _add_column(conn, column)
-    Index("ix_bill_line_grant_id", bill_line_added.c.grant_id).create(conn)
+    if "plan" not in _columns(conn, "customer"):
+        _add_column(conn, customer_added.c.plan, " REFERENCES pricing_plan (name)")
+        Index("ix_customer_plan", customer_added.c.plan).create(conn)
+    if "publishers" not in _columns(conn, "cost_load"):
+        _add_column(conn, cost_load_added.c.publishers)
+    if "grant_id" not in _columns(conn, "bill_line"):
+        for column in bill_line_added.columns:
+            _add_column(conn, column)
+        Index("ix_bill_line_grant_id", bill_line_added.c.grant_id).create(conn)
+    if "plan" not in _columns(conn, "pricing_rule"):
+        _upgrade_rules(conn)
+    if "publisher" not in _columns(conn, "cost_rollup"):
+        _upgrade_rollup(conn)
+
+
+def _upgrade_rules(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
         _rebuild_on_sqlite(conn, pricing_rule, _RULE_V4, ["ix_pricing_rule_customer"])
-        _rebuild_on_sqlite(conn, cost_rollup, _ROLLUP_V2, ["ix_cost_rollup_month_account"])
         return
     conn.exec_driver_sql("ALTER TABLE pricing_rule ALTER COLUMN customer DROP NOT NULL")
     for name in _RULE_NEW:
@@ -193,6 +206,12 @@ def apply(conn: Connection) -> None:
     for index in pricing_rule.indexes:
         if index.name == "ix_pricing_rule_plan":
             index.create(conn)
+
+
+def _upgrade_rollup(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        _rebuild_on_sqlite(conn, cost_rollup, _ROLLUP_V2, ["ix_cost_rollup_month_account"])
+        return
     for name in ("publisher", "provider_name"):  # the key is replaced below, as a whole
         _add_column(conn, cost_rollup.c[name])
     primary_key = inspect(conn).get_pk_constraint("cost_rollup")["name"]
