@@ -191,6 +191,8 @@ def _support_lines(rule: Rule, costs: Sequence[Cost], replaced: Sequence[Cost]) 
         )
         cost = add_all(c.amount for c in replaced if c.currency == currency)
         charge, parts = support_charge(rule.support, base, minimum=rule.minimum)
+        if cost == 0 and to_cents(charge) == 0:
+            continue  # nothing charged, nothing replaced: no line, as for any other
         split = " + ".join(part.describe() for part in parts) or "nothing"
         minimum = f"; minimum {format_amount(plan.minimum)}" if rule.minimum else "; no minimum"
         detail = (
@@ -244,11 +246,8 @@ def _price_usage(book: RuleBook, costs: Sequence[Cost]) -> list[tuple[Line, Cost
             if key not in tiered:
                 matched = add_all(groups[key])
                 total, parts = tiered_price(rule.tiers, matched, volume=rule.volume)
-                tiered[key] = (
-                    total,
-                    matched,
-                    _tier_detail(rule, cost.currency, matched, len(groups[key]), total, parts),
-                )
+                shown = sum(1 for amount in groups[key] if amount != 0)  # zero costs make no line
+                tiered[key] = (total, matched, _tier_detail(rule, cost.currency, matched, shown, total, parts))
             total, matched, detail = tiered[key]
             if matched > 0:
                 price = MONEY.divide(MONEY.multiply(cost.amount, total), matched)

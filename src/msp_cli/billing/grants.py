@@ -23,7 +23,7 @@ from msp_cli.access import audit
 from msp_cli.access.actors import Actor
 from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import InvalidInput, NotFound
-from msp_cli.common.money import ZERO, exact_sum, format_amount, is_currency_code, parse_decimal
+from msp_cli.common.money import ZERO, canonical, exact_sum, format_amount, is_currency_code, parse_decimal
 from msp_cli.common.months import month_in_range, parse_month
 from msp_cli.common.naming import validate_name
 from msp_cli.directory.lookups import require_customer
@@ -148,18 +148,19 @@ def grant_credit(
 
 
 def _view(grant: Grant, drawn: Decimal) -> GrantView:
+    """Amounts in their canonical form (at least cents), as stored amounts read back."""
     left = grant.amount - drawn
     return GrantView(
         grant.id,
         grant.customer,
-        grant.amount,
+        canonical(grant.amount),
         grant.currency,
-        grant.monthly_cap,
+        canonical(grant.monthly_cap) if grant.monthly_cap is not None else None,
         grant.from_month,
         grant.to_month,
         grant.description,
-        drawn,
-        left if left > 0 else ZERO,
+        canonical(drawn),
+        canonical(left if left > 0 else ZERO),
         grant.created_at,
         grant.created_by,
     )

@@ -65,7 +65,7 @@ def list_plans(session: Session, actor: Actor) -> list[PlanView]:
     counts: dict[str, dict[str, int]] = {}
     for name, table in (("rules", r), ("customers", c)):
         query = select(table.c.plan, func.count()).where(table.c.plan.is_not(None)).group_by(table.c.plan)
-        counts[name] = dict(session.execute(query).tuples().all())
+        counts[name] = {plan: n for plan, n in session.execute(query)}
     rules, users = counts["rules"], counts["customers"]
     return [
         PlanView(

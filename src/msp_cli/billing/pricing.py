@@ -67,14 +67,14 @@ class RuleView:
     percent: Decimal | None
     amount: Decimal | None
     tiers: str | None
-    volume: bool
+    volume: bool | None  # tiered rules only
     currency: str | None
     support: str | None
-    minimum: bool
+    minimum: bool | None  # support rules only
     service: str | None
     account: str | None
     publisher: str | None
-    marketplace: bool
+    marketplace: bool | None  # rules that take match filters only
     from_month: str | None
     to_month: str | None
     description: str | None
@@ -91,14 +91,14 @@ def view_of(rule: Rule) -> RuleView:
         rule.percent,
         rule.amount,
         rule.tiers_text,
-        rule.volume,
+        rule.volume if rule.kind == "tiered" else None,
         rule.currency,
         rule.support,
-        rule.minimum,
+        rule.minimum if rule.kind == "support" else None,
         rule.service,
         rule.account,
         rule.publisher,
-        rule.marketplace,
+        bool(rule.marketplace) if rule.kind in FILTERED_KINDS else None,
         rule.from_month,
         rule.to_month,
         rule.description,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -190,7 +191,9 @@ def _run_dry_run(app_ctx: context.AppContext, customers: list[str], all_: bool, 
         rows: list[dict[str, Any]] = []
         for d in diffs:
             for c in d.changes:
-                difference = (c.new_price or 0) - (c.old_price or 0)
+                difference = (c.new_price if c.new_price is not None else Decimal(0)) - (
+                    c.old_price if c.old_price is not None else Decimal(0)
+                )
                 change = vars(c)
                 if c.old_rule == c.new_rule:  # the table shows a rule only where it changed
                     change = {**change, "old_rule": None, "new_rule": None}
