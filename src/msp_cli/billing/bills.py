@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import NamedTuple
 
 from sqlalchemy import case, func, select
@@ -174,8 +175,13 @@ def usage_costs(session: Session, customers: Sequence[str], month: str) -> dict[
     return found
 
 
+@lru_cache(maxsize=4096)
+def _is_support_service(service: str) -> bool:
+    return matches(AWS_SUPPORT, service)
+
+
 def _is_support_charge(cost: Cost) -> bool:
-    return cost.provider_code == "aws" and not cost.marketplace and matches(AWS_SUPPORT, cost.service)
+    return cost.provider_code == "aws" and not cost.marketplace and _is_support_service(cost.service)
 
 
 def _support_lines(rule: Rule, costs: Sequence[Cost], replaced: Sequence[Cost]) -> list[Line]:
@@ -366,8 +372,10 @@ def price_bill(
     ordered = sorted(costs, key=lambda c: (c.linked_account, c.service.lower(), c.service, c.publisher, c.currency))
     replaced: list[Cost] = []
     if book.support is not None:
-        replaced = [c for c in ordered if _is_support_charge(c)]
-        ordered = [c for c in ordered if not _is_support_charge(c)]
+        kept: list[Cost] = []
+        for cost in ordered:
+            (replaced if _is_support_charge(cost) else kept).append(cost)
+        ordered = kept
     usage = _price_usage(book, ordered)
     bill.lines = [line for line, _ in usage]
     if book.support is not None:
