@@ -56,6 +56,8 @@ PARAM_VALUES: dict[str, tuple[str, str]] = {
     "version": ("1", "1"),
     "margin": ("10", "10"),
     "service": ("*", "*"),
+    "amount": ("100", "100"),
+    "grant_id": ("1", "1"),
 }
 
 # Commands needing arguments that the table cannot express: path -> argument lists.

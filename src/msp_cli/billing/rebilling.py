@@ -198,6 +198,10 @@ def _store(session: Session, actor: Actor, bills: Sequence[Bill], now: datetime)
                 "price": l.price,
                 "rule_id": l.rule_id,
                 "rule": l.rule,
+                "publisher": l.publisher,
+                "provider": l.provider,
+                "grant_id": l.grant_id,
+                "detail": l.detail,
             }
             for n, l in enumerate(bill.lines, start=1)
         ]
@@ -275,12 +279,15 @@ def _warn_invoiced(session: Session, result: TriggerResult) -> None:
 
 @dataclass
 class LineChange:
-    change: str  # added, removed, changed
+    change: str  # added, removed, changed (its price or the rule that prices it)
     linked_account: str | None
     service: str
+    publisher: str | None
     currency: str
     old_price: Decimal | None
     new_price: Decimal | None
+    old_rule: str | None
+    new_rule: str | None
     difference: Decimal = field(init=False)
 
     def __post_init__(self) -> None:
@@ -307,21 +314,34 @@ class BillDiff:
     error: str | None = None
 
 
+def _change(change: str, line: Line, old: Line | None, new: Line | None) -> LineChange:
+    return LineChange(
+        change,
+        line.linked_account,
+        line.service,
+        line.publisher,
+        line.currency,
+        old.price if old else None,
+        new.price if new else None,
+        old.rule if old else None,
+        new.rule if new else None,
+    )
+
+
 def diff_lines(old: Sequence[Line], new: Sequence[Line]) -> tuple[list[LineChange], list[TotalChange]]:
+    """Line by line: added, removed, or changed in price or in the rule that made it."""
     before = {line.key: line for line in old}
     after = {line.key: line for line in new}
     changes = []
     for key, line in after.items():
         was = before.get(key)
         if was is None:
-            changes.append(LineChange("added", line.linked_account, line.service, line.currency, None, line.price))
-        elif was.price != line.price:
-            changes.append(
-                LineChange("changed", line.linked_account, line.service, line.currency, was.price, line.price)
-            )
+            changes.append(_change("added", line, None, line))
+        elif was.price != line.price or was.rule != line.rule:
+            changes.append(_change("changed", line, was, line))
     for key, line in before.items():
         if key not in after:
-            changes.append(LineChange("removed", line.linked_account, line.service, line.currency, line.price, None))
+            changes.append(_change("removed", line, line, None))
     totals = []
     for currency in sorted({l.currency for l in old} | {l.currency for l in new}):
         # Prices are cents: totals read as cents even when empty.

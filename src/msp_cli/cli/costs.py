@@ -41,6 +41,7 @@ MONTH_COLUMNS = [
     *AMOUNT_COLUMNS,
     Column("files", justify="right"),
     Column("loaded_at", "loaded at"),
+    Column("publishers"),
 ]
 SUMMARY_KEYS = {
     "customer": [Column("customer"), Column("customer_name", "name")],
@@ -111,13 +112,22 @@ def months(
     payer: str = typer.Option(None, "--payer", metavar="PAYER_ID", help="Only this payer's months."),
     fmt: Format = FORMAT,
 ) -> None:
-    """Each payer-month loaded: totals per currency (every charge category), rows, files."""
+    """Each payer-month loaded: totals per currency (every charge category), rows, files.
+
+    `publishers` is "no" for a payer-month imported before msp read PublisherName: its
+    charges count as first-party (no marketplace) until it is imported again."""
     from msp_cli.costs.storing import list_cost_months
 
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):
         rows = list_cost_months(session, actor, payer_id=payer)
     app_ctx.emit(rows, MONTH_COLUMNS, fmt)
+    before = sorted({(row.payer_id, row.month) for row in rows if not row.publishers})
+    if before:
+        listed = ", ".join(f"{payer_id} {month}" for payer_id, month in before)
+        app_ctx.warn(
+            f"imported before publishers were read (every charge counts as first-party until re-imported): {listed}"
+        )
 
 
 @app.command("summary")

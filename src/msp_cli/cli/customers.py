@@ -25,11 +25,12 @@ LIST_COLUMNS = [
     Column("payer_ids", "payers"),
     Column("exclude"),
     Column("basis"),
+    Column("plan"),
     Column("account_count", "accounts", justify="right"),
     Column("created_at", "created"),
 ]
 DETAIL_COLUMNS = [
-    *LIST_COLUMNS[:6],
+    *LIST_COLUMNS[:7],
     Column("user_count", "users"),
     Column("last_rebill", "last rebill"),
     Column("created_at", "created"),
@@ -70,6 +71,7 @@ def create(
         [], "--exclude", metavar="PATTERN", help="Never auto-assign accounts named like this ('*' wildcard)."
     ),
     basis: str = typer.Option("billed", "--basis", help="Cost basis for bills: billed, effective or list."),
+    plan: str = typer.Option(None, "--plan", metavar="NAME", help="Price with this pricing plan's rules."),
     fmt: Format = FORMAT,
 ) -> None:
     """Create a customer; a dedicated customer receives its payers' accounts automatically."""
@@ -78,7 +80,15 @@ def create(
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
         detail = create_customer(
-            session, actor, code, name, accounts=account, dedicated=dedicated, exclude=exclude, basis=basis
+            session,
+            actor,
+            code,
+            name,
+            accounts=account,
+            dedicated=dedicated,
+            exclude=exclude,
+            basis=basis,
+            plan=plan,
         )
     app_ctx.chatter(f"created customer {detail.code} with {len(detail.accounts)} linked accounts")
     _show(app_ctx, detail, fmt)
@@ -122,6 +132,8 @@ def update(
         False, "--no-dedicated", help="Remove every dedicated payer (with --dedicated: replace them)."
     ),
     basis: str = typer.Option(None, "--basis", help="billed, effective or list."),
+    plan: str = typer.Option(None, "--plan", metavar="NAME", help="Price with this pricing plan's rules."),
+    no_plan: bool = typer.Option(False, "--no-plan", help="Remove the pricing plan (own rules stay)."),
     fmt: Format = FORMAT,
 ) -> None:
     """Change a customer. Auto-assigned accounts follow the new patterns; manual ones stay."""
@@ -139,6 +151,8 @@ def update(
             dedicated=dedicated,
             no_dedicated=no_dedicated,
             basis=basis,
+            plan=plan,
+            no_plan=no_plan,
         )
     if not result.changes:
         app_ctx.say(f"customer {detail.code} unchanged")
@@ -184,7 +198,7 @@ def import_(
 ) -> None:
     """Create or update customers from a CSV file.
 
-    Header: code,name,accounts,dedicated_payers,exclude,basis (list cells separated by ';')."""
+    Header: code,name,accounts,dedicated_payers,exclude,basis,plan (list cells separated by ';')."""
     from msp_cli.directory.customer_import import import_customers
 
     app_ctx = context.get(ctx)

@@ -32,20 +32,32 @@ DIFF_COLUMNS = [
     Column("change"),
     Column("linked_account", "linked account"),
     Column("service"),
+    Column("publisher"),
     Column("currency"),
     Column("old_price", "old price", money=True),
     Column("new_price", "new price", money=True),
     Column("difference", money=True),
+    Column("old_rule", "old rule"),
+    Column("new_rule", "new rule"),
 ]
 LINE_COLUMNS = [
     Column("line", justify="right"),
     Column("linked_account", "linked account"),
     Column("service"),
+    Column("publisher"),
     Column("currency"),
     Column("cost", money=True),
     Column("price", money=True),
     Column("rule_id", "rule id", justify="right"),
     Column("rule"),
+    Column("detail"),
+]
+MARGIN_COLUMNS = [
+    Column("currency"),
+    Column("cost", money=True),
+    Column("price", money=True),
+    Column("margin", money=True),
+    Column("margin_percent", "margin %", justify="right"),
 ]
 HISTORY_COLUMNS = [
     Column("customer"),
@@ -135,7 +147,11 @@ def _run_dry_run(app_ctx: context.AppContext, customers: list[str], all_: bool, 
     else:
         rows: list[dict[str, Any]] = []
         for d in diffs:
-            rows += [{"customer": d.customer, **vars(c)} for c in d.changes]
+            for c in d.changes:
+                change = vars(c)
+                if c.old_rule == c.new_rule:  # the table shows a rule only where it changed
+                    change = {**change, "old_rule": None, "new_rule": None}
+                rows.append({"customer": d.customer, **change})
             for t in d.totals:
                 rows.append(
                     {
@@ -278,8 +294,8 @@ def export(
 ) -> None:
     """Export the month's current bill lines of every customer.
 
-    Columns: customer,month,version,linked_account,service,cost,price,rule (customer
-    users: without cost and rule)."""
+    Columns: customer,month,version,linked_account,service,publisher,cost,price,currency,rule
+    (customer users: without cost and rule)."""
     from msp_cli.billing.versions import export_lines
 
     app_ctx = context.get(ctx)
@@ -314,3 +330,26 @@ def issue(
         app_ctx.write_json(invoice)
     else:
         app_ctx.emit_one({**vars(invoice), "total_text": format_totals(invoice.total)}, INVOICE_COLUMNS, fmt)
+
+
+class MarginBy(str, Enum):
+    customer = "customer"
+    service = "service"
+    rule = "rule"
+
+
+@app.command("margin")
+def margin(
+    ctx: typer.Context,
+    month: str = MONTH,
+    by: MarginBy = typer.Option(MarginBy.customer, "--by", case_sensitive=False, help="customer, service or rule."),
+    fmt: Format = FORMAT,
+) -> None:
+    """Cost, price, margin and margin % of the month's current bills, per customer,
+    service or rule (the reseller's view)."""
+    from msp_cli.billing.margins import margin_report
+
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
+        rows = margin_report(session, actor, month, by.value)
+    app_ctx.emit(rows, [Column(by.value), *MARGIN_COLUMNS], fmt)

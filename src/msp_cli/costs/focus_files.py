@@ -2,7 +2,7 @@
 
 Every file is read, normalised, checked and rolled up inside DuckDB; Python only ever
 sees the roll-up (one row per payer, month, linked account, service, charge category,
-currency and day), never the raw rows. Amounts are DECIMAL(38,18) in DuckDB and reach
+currency, day and publisher), never the raw rows. Amounts are DECIMAL(38,18) in DuckDB and reach
 Python as text, so they become `Decimal` without passing through a float.
 
 The quirks of real exports handled here: null written empty or `NULL`; timestamps with
@@ -298,15 +298,18 @@ class CostBatch:
 
     def _combined(self) -> str:
         parts = " UNION ALL ".join(
-            f"SELECT payer_id, month, account_id, service, charge_category, currency, day, "
-            f"billed_cost, effective_cost, list_cost, rows FROM part_{i}"
+            f"SELECT payer_id, month, account_id, service, charge_category, currency, day, publisher, "
+            f"provider_name, billed_cost, effective_cost, list_cost, rows FROM part_{i}"
             for i in range(len(self.files))
         )
+        # The provider's name is kept as imported, not part of the key: one per key row.
         return f"""
-            SELECT payer_id, month, account_id, service, charge_category, currency, day,
+            SELECT payer_id, month, account_id, service, charge_category, currency, day, publisher,
+                   max(msp_name(provider_name)) AS provider_name,
                    sum(billed_cost) AS billed_cost, sum(effective_cost) AS effective_cost,
                    sum(list_cost) AS list_cost, sum(rows) AS rows
-            FROM ({parts}) GROUP BY ALL
+            FROM ({parts})
+            GROUP BY payer_id, month, account_id, service, charge_category, currency, day, publisher
         """
 
     def month_totals(self) -> dict[tuple[str, str], MonthTotals]:
@@ -343,9 +346,10 @@ class CostBatch:
         try:
             cursor.execute(f"""
                 SELECT payer_id, month, account_id, service, charge_category, currency, day,
-                       msp_money(billed_cost), msp_money(effective_cost), msp_money(list_cost), rows
+                       msp_money(billed_cost), msp_money(effective_cost), msp_money(list_cost), rows,
+                       publisher, provider_name
                 FROM ({self._combined()})
-                ORDER BY payer_id, month, account_id, service, charge_category, currency, day
+                ORDER BY payer_id, month, account_id, service, charge_category, currency, day, publisher
             """)
             while batch := cursor.fetchmany(size):
                 yield batch
@@ -365,6 +369,8 @@ ROLLUP_KEYS = (
     "effective_cost",
     "list_cost",
     "rows",
+    "publisher",
+    "provider_name",
 )
 _FORMAT_NAMES = {"csv": "CSV", "csv.gz": "gzip'd CSV", "parquet": "Parquet"}
 

@@ -311,6 +311,9 @@ class MonthLoad:
     rows: int
     files: int
     loaded_at: datetime
+    # False: loaded before msp read PublisherName; every charge of the payer-month counts
+    # as first-party (no marketplace) until it is imported again.
+    publishers: bool = True
 
 
 def _totals_from_rollup(session: Session, payer_id: str, month: str) -> dict[str, dict[str, str]]:
@@ -354,6 +357,7 @@ def list_cost_months(session: Session, actor: Actor, *, payer_id: str | None = N
                     int(entry["rows"]),
                     row.files,
                     row.loaded_at,
+                    row.publishers,
                 )
             )
     return result

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, func, inspect, select
 
 from msp_cli.common.errors import DatabaseError
-from msp_cli.store.migrations import v1_foundation, v2_cost_data, v3_users, v4_rebilling
+from msp_cli.store.migrations import v1_foundation, v2_cost_data, v3_users, v4_rebilling, v5_pricing_plans
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ STEPS: list[Step] = [
     Step(2, "cost data roll-up", v2_cost_data.apply),
     Step(3, "customer users", v3_users.apply),
     Step(4, "pricing and rebilling", v4_rebilling.apply),
+    Step(5, "pricing plans, scoped rules, credit grants, publishers", v5_pricing_plans.apply),
 ]
 
 SCHEMA_VERSION = STEPS[-1].version
