@@ -399,11 +399,11 @@ CASES += [
         {"r.csv": users_csv("email,name", "ann@acme.example,Ann,extra")},
     ),
     Case(
-        "users-csv-markup-name",
+        "users-csv-markup-name-and-bad-role",
         ("users", "import", "ACME", "{tmp}/k.csv", "--strict"),
         6,
-        "k.csv:3: name '[link=x]\\x07' contains control characters",
-        {"k.csv": users_csv("email,name", "ann@acme.example,[bold]Ann[/]", 'cid@acme.example,"[link=x]\x07"')},
+        "k.csv:3: invalid role 'root'",
+        {"k.csv": users_csv("email,name,role", "ann@acme.example,[bold]Ann[/],", 'cid@acme.example,"[link=x]\x07",root')},
     ),
     Case(
         "users-csv-dry-run",

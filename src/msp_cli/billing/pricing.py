@@ -27,6 +27,8 @@ from msp_cli.common.money import (
     format_amount,
     is_currency_code,
     multiply,
+    negate,
+    parse_amount,
     parse_decimal,
 )
 from msp_cli.common.months import month_in_range, parse_month
@@ -37,6 +39,7 @@ from msp_cli.common.patterns import (
     matches,
     validate_pattern,
 )
+from msp_cli.common.text import shown
 from msp_cli.directory.lookups import require_customer
 from msp_cli.store.models import PricingRule
 
@@ -90,7 +93,7 @@ class Rule:
     def signed_amount(self) -> Decimal:
         """A fee's line price; a credit is negative."""
         assert self.amount is not None
-        return self.amount if self.kind == "fee" else -self.amount
+        return self.amount if self.kind == "fee" else negate(self.amount)
 
     @property
     def months(self) -> str:
@@ -148,14 +151,14 @@ def _check_percent(kind: str, value: str) -> Decimal:
     percent = parse_decimal(value, f"{kind} percent", max_places=6)
     limit = MAX_MARGIN if kind == "margin" else Decimal(100)
     if percent < 0 or percent > limit:
-        raise InvalidInput(f"invalid {kind} {value!r}: must be between 0 and {limit} percent")
+        raise InvalidInput(f"invalid {kind} {shown(value)}: must be between 0 and {limit} percent")
     return percent
 
 
 def _check_amount(kind: str, value: str) -> Decimal:
-    amount = parse_decimal(value, f"{kind} amount", max_places=2)
+    amount = parse_amount(value, f"{kind} amount", max_places=2)
     if amount <= 0:
-        raise InvalidInput(f"invalid {kind} {value!r}: must be more than 0")
+        raise InvalidInput(f"invalid {kind} {shown(value)}: must be more than 0")
     return amount
 
 
@@ -201,7 +204,7 @@ def add_rule(
         amount = _check_amount(kind, value)
         rule_currency = (currency or default_currency).strip().upper()
         if not is_currency_code(rule_currency):
-            raise InvalidInput(f"invalid currency {currency!r}: expected a 3-letter code such as USD")
+            raise InvalidInput(f"invalid currency {shown(currency)}: expected a 3-letter code such as USD")
     customer = require_customer(session, actor, code)
     table = PricingRule.__table__
     values = {

@@ -22,12 +22,16 @@ from msp_cli.directory.lookups import require_accounts, require_customer, requir
 from msp_cli.store.batches import chunked
 from msp_cli.store.models import Account, AutoAssignBlock
 
+# Payers are the reseller's view: a customer user's account views hold None there, and
+# renderers leave the field out (directory.customers.hidden_fields).
+ACCOUNT_OPERATOR_ONLY_FIELDS = ("payer_id",)
+
 
 @dataclass(frozen=True)
 class AccountView:
     id: str
     name: str
-    payer_id: str | None  # None for customer users: payers are the reseller's view
+    payer_id: str | None  # None for customer users
     provider: str
     customer: str | None
     assigned_by: str | None
