@@ -27,8 +27,9 @@ from msp_cli.store.models import BillLine, Invoice, RebillRun, RebillTotal
 # What a customer user may see of a line and of a total: prices only.
 CUSTOMER_LINE_FIELDS = ("line", "linked_account", "service", "currency", "price")
 OPERATOR_LINE_FIELDS = ("line", "linked_account", "service", "currency", "cost", "price")
-EXPORT_FIELDS = ("customer", "month", "version", "linked_account", "service", "cost", "price", "rule")
-CUSTOMER_EXPORT_FIELDS = ("customer", "month", "version", "linked_account", "service", "price")
+# Every amount travels with its currency: a bill may hold lines in several.
+EXPORT_FIELDS = ("customer", "month", "version", "linked_account", "service", "cost", "price", "currency", "rule")
+CUSTOMER_EXPORT_FIELDS = ("customer", "month", "version", "linked_account", "service", "price", "currency")
 
 
 def prices_only(actor: Actor) -> bool:
@@ -217,6 +218,7 @@ def export_lines(session: Session, actor: Actor, month: str) -> list[dict[str, A
                 "service": line.service,
                 "cost": line.cost,
                 "price": line.price,
+                "currency": line.currency,
                 "rule": line.rule,
             }
             rows.append({key: values[key] for key in fields})
