@@ -56,6 +56,13 @@ def operator(name: str) -> Actor:
     return Actor(name=name)
 
 
+def unresolved_actor(name: str, as_user: str | None) -> Actor:
+    """The acting user as the settings name it, without a database: enough to refuse a
+    customer user (--as/MSP_AS) what is the operator's alone, such as changing the
+    configuration or a `db` command, before anything is opened (exit 7)."""
+    return Actor(name=name, as_user=as_user or None)
+
+
 def resolve_actor(session: Session, name: str, as_user: str | None) -> Actor:
     """The acting user for one command: the operator, or the customer user named by
     `--as` / MSP_AS, which must exist and not be disabled (else exit 7)."""
