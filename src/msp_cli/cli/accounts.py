@@ -6,7 +6,7 @@ import typer
 
 from msp_cli.cli import context
 from msp_cli.cli.options import FORMAT, YES
-from msp_cli.cli.output import Column, Format, emit, emit_one
+from msp_cli.cli.output import Column, Format, emit, emit_one, visible, without
 from msp_cli.cli.registry import group_app
 
 app = group_app("accounts")
@@ -51,10 +51,12 @@ def list_(
 ) -> None:
     """List linked accounts."""
     from msp_cli.directory.accounts import list_accounts
+    from msp_cli.directory.customers import hidden_fields
 
     with context.get(ctx).session(write=False) as (session, actor):
         rows = list_accounts(session, actor, unassigned=unassigned, customer=customer, payer_id=payer)
-    emit(rows, COLUMNS, fmt)
+        hidden = hidden_fields(actor)
+    emit(without(rows, hidden), visible(COLUMNS, hidden), fmt)
 
 
 @app.command("assign")
@@ -103,10 +105,13 @@ def match(
     fmt: Format = FORMAT,
 ) -> None:
     """Preview which linked accounts a pattern matches (case-insensitive, whole name)."""
+    from msp_cli.common.text import shown
     from msp_cli.directory.accounts import match_accounts
+    from msp_cli.directory.customers import hidden_fields
 
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):
         rows = match_accounts(session, actor, pattern, payer_id=payer)
-    app_ctx.chatter(f"{len(rows)} accounts match {pattern!r}")
-    emit(rows, COLUMNS, fmt)
+        hidden = hidden_fields(actor)
+    app_ctx.chatter(f"{len(rows)} accounts match {shown(pattern)}")
+    emit(without(rows, hidden), visible(COLUMNS, hidden), fmt)

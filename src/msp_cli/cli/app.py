@@ -25,7 +25,10 @@ from msp_cli.common.errors import (
     Partial,
     PermissionDenied,
     RuleViolation,
+    WriteFailed,
+    write_error,
 )
+from msp_cli.common.text import cut, printable
 
 # The one place where error types become exit codes (docs/exit-codes.md).
 EXIT_CODES: dict[type[MspError], int] = {
@@ -45,11 +48,27 @@ def exit_code_for(error: MspError) -> int:
     return 1
 
 
+def _discard_stdout() -> None:
+    """After a failed write to standard output, point it at /dev/null: the unwritten
+    rest would otherwise fail again when Python flushes it at exit, with a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (tests): nothing is flushed at exit
+
+
 def _print_error(message: str, hint: str | None = None) -> None:
-    sys.stderr.write(f"error: {message}\n")
+    """One line (and a hint): control characters in echoed values escaped, and the line
+    kept short even when a message quotes a whole bad value."""
+    sys.stderr.write(f"error: {cut(printable(message), MAX_ERROR)}\n")
     if hint:
-        sys.stderr.write(f"hint: {hint}\n")
+        sys.stderr.write(f"hint: {cut(printable(hint), MAX_ERROR)}\n")
     sys.stderr.flush()
+
+
+MAX_ERROR = 1_000  # characters: values are echoed cut to ~100 (text.shown); this is a backstop
 
 
 class MspGroup(TyperGroup):
@@ -96,6 +115,7 @@ class MspGroup(TyperGroup):
                 args=args, prog_name=prog_name or "msp", complete_var=complete_var, standalone_mode=False, **extra
             )
             code = rv if isinstance(rv, int) else 0
+            sys.stdout.flush()  # a full disk under `> FILE` shows here, not at interpreter exit
         except MspError as exc:
             _print_error(str(exc), exc.hint)
             code = exit_code_for(exc)
@@ -111,11 +131,17 @@ class MspGroup(TyperGroup):
         except typer.Abort:
             _print_error("aborted")
             code = 130  # Ctrl-C (or end of input) at a prompt
-        except Exception as exc:  # a bug, not a user's mistake: one line, details on demand
-            if os.environ.get("MSP_DEBUG"):
+        except Exception as exc:
+            error = write_error("standard output", exc) if isinstance(exc, OSError) else None
+            if isinstance(error, WriteFailed):  # `msp ... > /dev/full`: a failing environment
+                _print_error(str(error), error.hint)
+                _discard_stdout()
+                code = exit_code_for(error)
+            elif os.environ.get("MSP_DEBUG"):
                 raise
-            _print_error(f"internal error: {exc.__class__.__name__}: {exc}", "run with MSP_DEBUG=1 for details")
-            code = 1
+            else:  # a bug, not a user's mistake: one line, details on demand
+                _print_error(f"internal error: {exc.__class__.__name__}: {exc}", "run with MSP_DEBUG=1 for details")
+                code = 1
         if standalone_mode:
             sys.exit(code)
         return code

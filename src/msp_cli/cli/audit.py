@@ -7,7 +7,7 @@ import sys
 import typer
 
 from msp_cli.cli import context
-from msp_cli.cli.options import FORMAT
+from msp_cli.cli.options import FORMAT, whole_number
 from msp_cli.cli.output import Column, Format, emit, write_json
 from msp_cli.cli.registry import group_app
 
@@ -27,9 +27,15 @@ COLUMNS = [
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    limit: int = typer.Option(50, "--limit", "-n", min=0, help="Newest N records (0 = all)."),
-    action: str = typer.Option(None, "--action", help="Only this action (`*` wildcard), e.g. 'customer.*'."),
-    target: str = typer.Option(None, "--target", help="Only records about this target."),
+    limit: int = typer.Option(
+        50, "--limit", "-n", parser=whole_number("limit", minimum=0), help="Newest N records (0 = all)."
+    ),
+    action: str = typer.Option(
+        None, "--action", metavar="PATTERN", help="Only actions like this ('*' wildcard, any case), e.g. 'customer.*'."
+    ),
+    target: str = typer.Option(
+        None, "--target", metavar="PATTERN", help="Only targets like this ('*' wildcard, any case)."
+    ),
     fmt: Format = FORMAT,
 ) -> None:
     """List audit records, newest first."""

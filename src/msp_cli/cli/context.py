@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from msp_cli.common.text import printable
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
@@ -60,10 +62,11 @@ class AppContext:
         with self.session(write=False) as (_session, actor):
             return actor
 
-    # Messages go to stderr; data goes to stdout.
+    # Messages go to stderr; data goes to stdout. A message may quote a file name, a
+    # service name or an actor: its control characters are escaped (text.printable).
     @staticmethod
     def say(message: str) -> None:
-        sys.stderr.write(message + "\n")
+        sys.stderr.write(printable(message) + "\n")
         sys.stderr.flush()
 
     @staticmethod

@@ -78,6 +78,7 @@ def _progress() -> Iterator[Callable[[str, float], None] | None]:
     )
 
     from msp_cli.cli.output import make_console
+    from msp_cli.common.text import printable
 
     columns = (TextColumn("{task.description}", markup=False), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
     with Progress(*columns, console=make_console(sys.stderr), transient=True) as bar:
@@ -85,7 +86,7 @@ def _progress() -> Iterator[Callable[[str, float], None] | None]:
 
         def report(label: str, fraction: float) -> None:
             if label not in tasks:
-                tasks[label] = bar.add_task(label, total=1.0)
+                tasks[label] = bar.add_task(printable(label), total=1.0)  # a file name may hold escapes
             bar.update(tasks[label], completed=fraction)
 
         yield report

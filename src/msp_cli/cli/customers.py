@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -15,6 +16,8 @@ from msp_cli.cli.output import (
     emit,
     print_record,
     print_table,
+    visible,
+    without,
     write_csv,
     write_json,
 )
@@ -47,18 +50,21 @@ ACCOUNT_COLUMNS = [
 ]
 
 
-def _show(detail: object, fmt: Format) -> None:
+def _show(detail: Any, fmt: Format, hidden: tuple[str, ...]) -> None:
+    """One customer; `hidden`: the fields the acting user may not see, left out."""
+    shown = without(detail, hidden)
     if fmt is Format.json:
-        write_json(sys.stdout, detail)
+        write_json(sys.stdout, shown)
     elif fmt is Format.csv:
-        write_csv(sys.stdout, [detail], [*DETAIL_COLUMNS, Column("accounts")])
+        write_csv(sys.stdout, [shown], visible([*DETAIL_COLUMNS, Column("accounts")], hidden))
     else:
-        print_record(detail, DETAIL_COLUMNS)
-        accounts = detail.accounts
+        print_record(shown, visible(DETAIL_COLUMNS, hidden))
+        accounts = without(detail.accounts, hidden)
+        columns = visible(ACCOUNT_COLUMNS, hidden)
         if accounts:
-            print_table(accounts, ACCOUNT_COLUMNS, title=f"linked accounts ({len(accounts)})")
+            print_table(accounts, columns, title=f"linked accounts ({len(accounts)})")
         else:
-            print_table([], ACCOUNT_COLUMNS, title="linked accounts (none)")
+            print_table([], columns, title="linked accounts (none)")
 
 
 @app.command("create")
@@ -77,25 +83,27 @@ def create(
     fmt: Format = FORMAT,
 ) -> None:
     """Create a customer; a dedicated customer receives its payers' accounts automatically."""
-    from msp_cli.directory.customers import create_customer
+    from msp_cli.directory.customers import create_customer, hidden_fields
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
         detail = create_customer(
             session, actor, code, name, accounts=account, dedicated=dedicated, exclude=exclude, basis=basis
         )
+        hidden = hidden_fields(actor)
     app_ctx.chatter(f"created customer {detail.code} with {len(detail.accounts)} linked accounts")
-    _show(detail, fmt)
+    _show(detail, fmt, hidden)
 
 
 @app.command("list")
 def list_(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     """List customers."""
-    from msp_cli.directory.customers import list_customers
+    from msp_cli.directory.customers import hidden_fields, list_customers
 
     with context.get(ctx).session(write=False) as (session, actor):
         rows = list_customers(session, actor)
-    emit(rows, LIST_COLUMNS, fmt)
+        hidden = hidden_fields(actor)
+    emit(without(rows, hidden), visible(LIST_COLUMNS, hidden), fmt)
 
 
 @app.command("show")
@@ -103,11 +111,12 @@ def show(
     ctx: typer.Context, code: str = typer.Argument(..., help="Customer code (any case)."), fmt: Format = FORMAT
 ) -> None:
     """Show a customer's scope: payers, patterns, linked accounts, users, last rebill."""
-    from msp_cli.directory.customers import show_customer
+    from msp_cli.directory.customers import hidden_fields, show_customer
 
     with context.get(ctx).session(write=False) as (session, actor):
         detail = show_customer(session, actor, code)
-    _show(detail, fmt)
+        hidden = hidden_fields(actor)
+    _show(detail, fmt, hidden)
 
 
 @app.command("update")
@@ -127,10 +136,11 @@ def update(
     fmt: Format = FORMAT,
 ) -> None:
     """Change a customer. Auto-assigned accounts follow the new patterns; manual ones stay."""
-    from msp_cli.directory.customers import update_customer
+    from msp_cli.directory.customers import hidden_fields, update_customer
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
+        hidden = hidden_fields(actor)
         detail, result = update_customer(
             session,
             actor,
@@ -150,7 +160,7 @@ def update(
         )
     if result.auto_assigned:
         app_ctx.say(f"auto-assigned {len(result.auto_assigned)} accounts: {', '.join(result.auto_assigned)}")
-    _show(detail, fmt)
+    _show(detail, fmt, hidden)
 
 
 @app.command("delete")

@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from msp_cli.cli import context
-from msp_cli.cli.options import FORMAT
+from msp_cli.cli.options import FORMAT, whole_number
 from msp_cli.cli.output import (
     Column,
     Format,
@@ -169,6 +169,7 @@ def _run_trigger(app_ctx: context.AppContext, customers: list[str], all_: bool, 
 
 def _run_dry_run(app_ctx: context.AppContext, customers: list[str], all_: bool, month: str | None, fmt: Format) -> None:
     from msp_cli.billing.rebilling import dry_run
+    from msp_cli.common.money import ZERO, subtract
 
     with app_ctx.session(write=False) as (session, actor):
         diffs = dry_run(session, actor, customers=customers, all_customers=all_, month=month)
@@ -178,7 +179,7 @@ def _run_dry_run(app_ctx: context.AppContext, customers: list[str], all_: bool, 
         rows: list[dict[str, Any]] = []
         for d in diffs:
             for c in d.changes:
-                difference = (c.new_price or 0) - (c.old_price or 0)
+                difference = subtract(c.new_price or ZERO, c.old_price or ZERO)
                 rows.append({"customer": d.customer, **vars(c), "difference": difference})
             for t in d.totals:
                 rows.append(
@@ -245,7 +246,13 @@ def show(
     ctx: typer.Context,
     customer: str = typer.Option(..., "--customer", metavar="CODE", help="Customer code (any case)."),
     month: str = MONTH,
-    version: int = typer.Option(None, "--version", metavar="N", help="An earlier version (default: the current one)."),
+    version: int = typer.Option(
+        None,
+        "--version",
+        metavar="N",
+        parser=whole_number("version", minimum=1),
+        help="An earlier version (default: the current one).",
+    ),
     explain: bool = typer.Option(False, "--explain", help="Name the rule behind each price."),
     fmt: Format = FORMAT,
 ) -> None:
@@ -318,8 +325,8 @@ def export(
 ) -> None:
     """Export the month's current bill lines of every customer.
 
-    Columns: customer,month,version,linked_account,service,cost,price,rule (customer
-    users: without cost and rule)."""
+    Columns: customer,month,version,linked_account,service,cost,price,currency,rule
+    (customer users: without cost and rule)."""
     from msp_cli.billing.versions import (
         CUSTOMER_EXPORT_FIELDS,
         EXPORT_FIELDS,
