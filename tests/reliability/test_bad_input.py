@@ -403,7 +403,11 @@ CASES += [
         ("users", "import", "ACME", "{tmp}/k.csv", "--strict"),
         6,
         "k.csv:3: invalid role 'root'",
-        {"k.csv": users_csv("email,name,role", "ann@acme.example,[bold]Ann[/],", 'cid@acme.example,"[link=x]\x07",root')},
+        {
+            "k.csv": users_csv(
+                "email,name,role", "ann@acme.example,[bold]Ann[/],", 'cid@acme.example,"[link=x]\x07",root'
+            )
+        },
     ),
     Case(
         "users-csv-dry-run",

@@ -22,6 +22,7 @@ from msp_cli.billing.pricing import NO_RULE, Rule, choose_rule, rules_by_custome
 from msp_cli.common.errors import RuleViolation
 from msp_cli.common.money import STORED_LIMIT_TEXT, ZERO, fits_storage, format_amount, to_cents
 from msp_cli.common.money import exact_sum as add_all
+from msp_cli.common.text import shown
 from msp_cli.store.batches import chunked
 from msp_cli.store.database import exact_sum
 from msp_cli.store.models import Account, CostRollup, Customer
@@ -167,7 +168,7 @@ def require_storable(bill: Bill) -> None:
             if not fits_storage(amount):
                 where = " ".join(p for p in (line.linked_account, line.service) if p)
                 raise RuleViolation(
-                    f"the {what} of line {where!r} ({format_amount(amount)} {line.currency}) is too large "
+                    f"the {what} of line {shown(where)} ({format_amount(amount)} {line.currency}) is too large "
                     f"to store (amounts must stay below {STORED_LIMIT_TEXT})"
                 )
     for total in bill.totals():

@@ -23,7 +23,7 @@ MONEY = Context(prec=MONEY_PRECISION, rounding=ROUND_HALF_EVEN)
 # NUMERIC(38,18) holds 20 digits before the point: an amount must stay below 10^20 in
 # absolute value, on SQLite too (which would store more), so both backends behave alike.
 STORED_LIMIT = Decimal(10) ** 20
-STORED_LIMIT_TEXT = "10^20 (NUMERIC(38,18))"
+STORED_LIMIT_TEXT = "10^20"
 
 # Numbers users type: ASCII digits, an optional sign and decimal point; no exponent, no
 # `1_000`, no other scripts' digits (Python's Decimal and int accept all three).

@@ -17,6 +17,7 @@ from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import Conflict, NotFound, PermissionDenied
 from msp_cli.common.naming import validate_id, validate_name
 from msp_cli.common.patterns import matches, validate_pattern
+from msp_cli.common.text import shown
 from msp_cli.directory import assignment
 from msp_cli.directory.lookups import require_accounts, require_customer, require_payer
 from msp_cli.store.batches import chunked
@@ -74,8 +75,8 @@ def get_account(session: Session, actor: Actor, account_id: str) -> AccountView:
     row = session.execute(select(*_view_columns(actor)).where(a.c.id == account_id)).first()
     if row is None or not actor.can_see_customer(row.customer):
         if not actor.is_operator:
-            raise PermissionDenied(f"{actor.as_user} may not see account '{account_id}'")
-        raise NotFound(f"account '{account_id}' not found")
+            raise PermissionDenied(f"{actor.as_user} may not see account {shown(account_id)}")
+        raise NotFound(f"account {shown(account_id)} not found")
     return AccountView(*row)
 
 

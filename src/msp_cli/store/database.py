@@ -10,6 +10,7 @@ import os
 import re
 import sqlite3
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -19,7 +20,7 @@ from urllib.parse import quote
 
 from sqlalchemy import URL, Engine, create_engine, event, func, select, type_coerce
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SAWarning
 from sqlalchemy.orm import Session
 
 from msp_cli.common.errors import DatabaseError, InvalidInput
@@ -216,11 +217,17 @@ class Database:
         _require_database_name(self.url)
         _quiet_driver_logs()
         if self.is_sqlite and self.url != "sqlite://" and ":memory:" not in self.url:
-            _prepare_sqlite_file(Path(self.url.removeprefix("sqlite:///")), create_parent=create_parent)
+            # The file, not the URL: `?timeout=5` is an option, not part of the name.
+            path = parse_url(self.url).database or ""
+            _prepare_sqlite_file(Path(path), create_parent=create_parent)
         try:
-            self.engine = create_engine(self.url if self.is_sqlite else parse_url(self.url))
-        except Exception as exc:  # a malformed URL or unknown dialect
-            reason = cut(hide_secrets(str(exc), self.url), 200)
+            with warnings.catch_warnings():
+                # SQLAlchemy only warns about (and ignores) an option the driver does not
+                # take: a typo in the URL must not pass unnoticed.
+                warnings.simplefilter("error", SAWarning)
+                self.engine = create_engine(self.url if self.is_sqlite else parse_url(self.url))
+        except Exception as exc:  # a malformed URL, an unknown dialect or option
+            reason = cut(hide_secrets(str(exc).split(" (Background on", 1)[0], self.url), 200)
             raise InvalidInput(f"bad database URL {mask_url(self.url)}: {reason}") from None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
@@ -229,7 +236,9 @@ class Database:
     @property
     def label(self) -> str:
         """The database as messages name it: the file, or the URL without its password."""
-        return self.url.removeprefix("sqlite:///") if self.is_sqlite else mask_url(self.url)
+        if self.is_sqlite:
+            return self.url.removeprefix("sqlite:///").split("?", 1)[0]
+        return mask_url(self.url)
 
     def ensure_schema(self) -> None:
         if not self._schema_checked:
