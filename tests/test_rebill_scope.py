@@ -39,7 +39,7 @@ def test_customer_user_sees_own_prices_only(session):
     assert bill.totals == [{"currency": "USD", "price": bill.totals[0]["price"]}]
     history = versions.bill_history(session, USER)
     assert {h["customer"] for h in history} == {"ACME"} and all("cost" not in h for h in history)
-    exported = versions.export_lines(session, USER, MONTH)
+    exported = versions.export_lines(session, USER, MONTH).rows
     assert [list(row) for row in exported] == [
         ["customer", "month", "version", "linked_account", "service", "price", "currency"]
     ] * 2
@@ -67,7 +67,7 @@ def test_customer_user_is_refused(session, call):
 
 
 def test_operator_export_has_cost_and_rule(session):
-    rows = versions.export_lines(session, Actor(name="op"), MONTH)
+    rows = versions.export_lines(session, Actor(name="op"), MONTH).rows
     assert list(rows[0]) == [
         "customer",
         "month",

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from msp_cli.billing.pricing import NO_RULE, Rule, choose_rule, rules_by_customer
 from msp_cli.common.errors import RuleViolation
-from msp_cli.common.money import STORED_LIMIT_TEXT, ZERO, fits_storage, format_amount, to_cents
+from msp_cli.common.money import DEFAULT_CURRENCY, STORED_LIMIT_TEXT, ZERO, fits_storage, format_money, to_cents
 from msp_cli.common.money import exact_sum as add_all
 from msp_cli.common.text import shown
 from msp_cli.store.batches import chunked
@@ -149,7 +149,7 @@ def price_bill(customer: str, basis: str, month: str, costs: Sequence[Cost], rul
                     rule.kind,
                     None,
                     label,
-                    rule.currency or "USD",
+                    rule.currency or DEFAULT_CURRENCY,
                     ZERO,
                     to_cents(rule.signed_amount),
                     rule.id,
@@ -168,14 +168,14 @@ def require_storable(bill: Bill) -> None:
             if not fits_storage(amount):
                 where = " ".join(p for p in (line.linked_account, line.service) if p)
                 raise RuleViolation(
-                    f"the {what} of line {shown(where)} ({format_amount(amount)} {line.currency}) is too large "
+                    f"the {what} of line {shown(where)} ({format_money(amount, line.currency)}) is too large "
                     f"to store (amounts must stay below {STORED_LIMIT_TEXT})"
                 )
     for total in bill.totals():
         for what, amount in (("cost", total.cost), ("price", total.price)):
             if not fits_storage(amount):
                 raise RuleViolation(
-                    f"the bill's total {what} ({format_amount(amount)} {total.currency}) is too large to store "
+                    f"the bill's total {what} ({format_money(amount, total.currency)}) is too large to store "
                     f"(amounts must stay below {STORED_LIMIT_TEXT})"
                 )
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from msp_cli.access import audit
 from msp_cli.access.actors import Actor
 from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import Conflict, NotFound
-from msp_cli.common.money import format_amount, format_difference, subtract
+from msp_cli.common.money import format_difference, format_money, subtract
 from msp_cli.common.months import compact, parse_month
 from msp_cli.directory.lookups import require_customer
 from msp_cli.store.batches import chunked
@@ -50,7 +51,7 @@ def run_price_totals(session: Session, run_ids: Sequence[int]) -> dict[int, dict
 def latest_invoices(session: Session, customers: Sequence[str], month: str) -> dict[str, InvoiceView]:
     """The newest invoice of each customer for the month, where there is one."""
     i = Invoice.__table__
-    rows = []
+    rows: list[Any] = []
     for chunk in chunked(list(customers)):
         newest = (
             select(i.c.customer, func.max(i.c.sequence).label("sequence"))
@@ -77,8 +78,8 @@ def invoiced_warnings(invoice: InvoiceView, new_totals: dict[str, Decimal]) -> l
     for currency in sorted(set(invoice.total) | set(new_totals)):
         old, new = invoice.total.get(currency, zero), new_totals.get(currency, zero)
         messages.append(
-            f"{invoice.customer} {invoice.month} was invoiced at {format_amount(old)} {currency}; "
-            f"the new bill is {format_amount(new)} {currency} ({format_difference(subtract(new, old))})"
+            f"{invoice.customer} {invoice.month} was invoiced at {format_money(old, currency)}; "
+            f"the new bill is {format_money(new, currency)} ({format_difference(subtract(new, old))})"
         )
     return messages
 
@@ -151,7 +152,3 @@ def issue_invoice(session: Session, actor: Actor, code: str, month: str, *, reis
         },
     )
     return view
-
-
-def describe_total(total: dict[str, Decimal]) -> str:
-    return ", ".join(f"{format_amount(v)} {c}" for c, v in sorted(total.items())) or "0.00"

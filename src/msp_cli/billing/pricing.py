@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
+from types import SimpleNamespace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,9 +23,10 @@ from msp_cli.access.actors import Actor
 from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import InvalidInput, NotFound
 from msp_cli.common.money import (
+    DEFAULT_CURRENCY,
     MONEY,
     ZERO,
-    format_amount,
+    format_money,
     is_currency_code,
     multiply,
     negate,
@@ -41,6 +43,7 @@ from msp_cli.common.patterns import (
 )
 from msp_cli.common.text import shown
 from msp_cli.directory.lookups import require_customer
+from msp_cli.store.batches import chunked
 from msp_cli.store.models import PricingRule
 
 PERCENT_KINDS = ("margin", "discount")
@@ -108,7 +111,7 @@ class Rule:
         if self.kind in PERCENT_KINDS:
             what = f"{self.kind} {format(self.percent, 'f')}%"
         else:
-            what = f"{self.kind} {format_amount(self.amount or ZERO)} {self.currency}"
+            what = f"{self.kind} {format_money(self.amount or ZERO, self.currency or DEFAULT_CURRENCY)}"
         if self.kind in AMOUNT_KINDS:
             return f"rule {self.id}: {what}, months {self.months}"
         pattern = f"service '{self.service}'" if self.service else "all services"
@@ -137,8 +140,6 @@ def rules_by_customer(session: Session, customers: Iterable[str], month: str) ->
     table = PricingRule.__table__
     codes = sorted(set(customers))
     found: dict[str, list[Rule]] = {code: [] for code in codes}
-    from msp_cli.store.batches import chunked
-
     for chunk in chunked(codes):
         for row in session.execute(select(table).where(table.c.customer.in_(chunk)).order_by(table.c.id)):
             rule = _rule(row)
@@ -176,7 +177,7 @@ def add_rule(
     to_month: str | None = None,
     description: str | None = None,
     currency: str | None = None,
-    default_currency: str = "USD",
+    default_currency: str = DEFAULT_CURRENCY,
 ) -> Rule:
     """Add one rule: exactly one of margin, discount, fee or credit."""
     actor.require_operator("manage pricing rules")
@@ -221,7 +222,7 @@ def add_rule(
         "created_by": actor.name,
     }
     rule_id = session.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
-    rule = Rule(id=rule_id, **values)
+    rule = _rule(SimpleNamespace(id=rule_id, **values))
     audit.record(
         session, actor, "pricing.add", customer.code, {"id": rule_id, "rule": rule.explain(), "description": text}
     )

@@ -25,8 +25,9 @@ from msp_cli.billing.invoices import invoiced_warnings, latest_invoices
 from msp_cli.billing.versions import latest_runs, run_lines
 from msp_cli.common.clock import iso_time, utcnow
 from msp_cli.common.errors import InvalidInput, MspError, RuleViolation
-from msp_cli.common.money import exact_sum, subtract
+from msp_cli.common.money import MONEY, ZERO_CENTS, exact_sum
 from msp_cli.common.months import current_month, parse_month
+from msp_cli.common.settings import DEFAULT_COOLDOWN_HOURS
 from msp_cli.directory.lookups import require_customer
 from msp_cli.store.batches import chunked
 from msp_cli.store.models import (
@@ -147,6 +148,7 @@ def _claim(
     missing = [code for code in codes if code not in claimed]
     if missing:
         if session.get_bind().dialect.name == "postgresql":
+            # ON CONFLICT is dialect-specific: import the dialect in use only.
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
@@ -219,7 +221,7 @@ def rebill(
     customers: Sequence[str] = (),
     all_customers: bool = False,
     month: str | None,
-    cooldown_hours: Decimal | int = 8,
+    cooldown_hours: Decimal | int = DEFAULT_COOLDOWN_HOURS,
     progress: Progress | None = None,
 ) -> TriggerResult:
     """Rebill the customers for the month, each at most once per cooldown."""
@@ -285,6 +287,10 @@ class LineChange:
     currency: str
     old_price: Decimal | None
     new_price: Decimal | None
+    difference: Decimal = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.difference = MONEY.subtract(self.new_price or ZERO_CENTS, self.old_price or ZERO_CENTS)
 
 
 @dataclass
@@ -323,11 +329,11 @@ def diff_lines(old: Sequence[Line], new: Sequence[Line]) -> tuple[list[LineChang
         if key not in after:
             changes.append(LineChange("removed", line.linked_account, line.service, line.currency, line.price, None))
     totals = []
-    zero = Decimal("0.00")  # prices are cents, totals read as cents even when empty
     for currency in sorted({l.currency for l in old} | {l.currency for l in new}):
-        was_total = exact_sum([zero, *(l.price for l in old if l.currency == currency)])
-        new_total = exact_sum([zero, *(l.price for l in new if l.currency == currency)])
-        totals.append(TotalChange(currency, was_total, new_total, subtract(new_total, was_total)))
+        # Prices are cents: totals read as cents even when empty.
+        was_total = exact_sum([ZERO_CENTS, *(l.price for l in old if l.currency == currency)])
+        new_total = exact_sum([ZERO_CENTS, *(l.price for l in new if l.currency == currency)])
+        totals.append(TotalChange(currency, was_total, new_total, MONEY.subtract(new_total, was_total)))
     return changes, totals
 
 
@@ -364,7 +370,9 @@ class CooldownState:
     ready: bool
 
 
-def rebill_status(session: Session, actor: Actor, cooldown_hours: Decimal | int = 8) -> list[CooldownState]:
+def rebill_status(
+    session: Session, actor: Actor, cooldown_hours: Decimal | int = DEFAULT_COOLDOWN_HOURS
+) -> list[CooldownState]:
     """Each customer's last trigger, by whom, and when it may run again."""
     actor.require_operator("see the rebill status of every customer")
     c, t = Customer.__table__, RebillCooldown.__table__

@@ -197,8 +197,17 @@ def bill_history(
     return rows
 
 
-def export_lines(session: Session, actor: Actor, month: str) -> list[dict[str, Any]]:
-    """The lines of every customer's current version for the month (a customer user: its own)."""
+@dataclass
+class BillExport:
+    """`rebill export`: the columns this actor may see, and one row per bill line."""
+
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+
+
+def export_lines(session: Session, actor: Actor, month: str) -> BillExport:
+    """The lines of every customer's current version for the month (a customer user: its
+    own, prices only)."""
     month = parse_month(month)
     customers = None
     if not actor.is_operator:
@@ -222,4 +231,4 @@ def export_lines(session: Session, actor: Actor, month: str) -> list[dict[str, A
                 "rule": line.rule,
             }
             rows.append({key: values[key] for key in fields})
-    return rows
+    return BillExport(fields, rows)

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import typer
 from typer.core import TyperGroup
 
 from msp_cli import __version__
-from msp_cli.cli.context import AppContext
 from msp_cli.cli.registry import GROUPS
 from msp_cli.common.errors import (
+    Aborted,
     Conflict,
+    Interrupted,
     InvalidInput,
     MspError,
     NotFound,
@@ -30,7 +32,8 @@ from msp_cli.common.errors import (
 )
 from msp_cli.common.text import cut, printable
 
-# The one place where error types become exit codes (docs/exit-codes.md).
+# The one place where error types become exit codes (docs/exit-codes.md); any other
+# MspError (DatabaseError: a database or environment that cannot be used) is 1.
 EXIT_CODES: dict[type[MspError], int] = {
     InvalidInput: 2,
     NotFound: 3,
@@ -38,37 +41,42 @@ EXIT_CODES: dict[type[MspError], int] = {
     RuleViolation: 5,
     Partial: 6,
     PermissionDenied: 7,
+    Aborted: 8,
+    Interrupted: 130,  # as a shell reports SIGINT
 }
+INTERNAL_ERROR = 1
 
 
 def exit_code_for(error: MspError) -> int:
     for cls in type(error).__mro__:
         if cls in EXIT_CODES:
             return EXIT_CODES[cls]
-    return 1
+    return INTERNAL_ERROR
 
 
-def _discard_stdout() -> None:
+MAX_ERROR = 1_000  # characters: values are echoed cut to ~100 (text.shown); this is a backstop
+
+
+def _print_error(stream: Any, message: str, hint: str | None = None, label: str | None = "error: ") -> None:
+    """One line (and a hint): control characters in echoed values escaped, and the line
+    kept short even when a message quotes a whole bad value."""
+    if label is None:  # the command reported it already
+        return
+    stream.write(f"{label}{cut(printable(message), MAX_ERROR)}\n")
+    if hint:
+        stream.write(f"hint: {cut(printable(hint), MAX_ERROR)}\n")
+    stream.flush()
+
+
+def _discard_stdout(stdout: Any) -> None:
     """After a failed write to standard output, point it at /dev/null: the unwritten
     rest would otherwise fail again when Python flushes it at exit, with a traceback."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, stdout.fileno())
         os.close(devnull)
     except (OSError, ValueError, AttributeError):
         pass  # not a real file (tests): nothing is flushed at exit
-
-
-def _print_error(message: str, hint: str | None = None) -> None:
-    """One line (and a hint): control characters in echoed values escaped, and the line
-    kept short even when a message quotes a whole bad value."""
-    sys.stderr.write(f"error: {cut(printable(message), MAX_ERROR)}\n")
-    if hint:
-        sys.stderr.write(f"hint: {cut(printable(hint), MAX_ERROR)}\n")
-    sys.stderr.flush()
-
-
-MAX_ERROR = 1_000  # characters: values are echoed cut to ~100 (text.shown); this is a backstop
 
 
 class MspGroup(TyperGroup):
@@ -102,46 +110,56 @@ class MspGroup(TyperGroup):
 
     def main(
         self,
-        args: Any = None,
+        args: Sequence[str] | None = None,
         prog_name: str | None = None,
         complete_var: str | None = None,
         standalone_mode: bool = True,
+        windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
         from typer import _click
 
+        # A test may hand in its own terminal (cli/terminal.py) as the context object.
+        err = getattr(extra.get("obj"), "stderr", None) or sys.stderr
+        out = getattr(extra.get("obj"), "stdout", None) or sys.stdout
         try:
             rv = super().main(
-                args=args, prog_name=prog_name or "msp", complete_var=complete_var, standalone_mode=False, **extra
+                args=args,
+                prog_name=prog_name or "msp",
+                complete_var=complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
             )
             code = rv if isinstance(rv, int) else 0
-            sys.stdout.flush()  # a full disk under `> FILE` shows here, not at interpreter exit
+            out.flush()  # a full disk under `> FILE` shows here, not at interpreter exit
         except MspError as exc:
-            _print_error(str(exc), exc.hint)
+            _print_error(err, str(exc), exc.hint, exc.label)
             code = exit_code_for(exc)
         except _click.exceptions.UsageError as exc:
             hint = None
             if exc.ctx is not None:
                 hint = f"run '{exc.ctx.command_path} --help' for usage"
-            _print_error(exc.format_message(), hint)
+            _print_error(err, exc.format_message(), hint)
             code = exc.exit_code
         except _click.exceptions.ClickException as exc:
-            _print_error(exc.format_message())
+            _print_error(err, exc.format_message())
             code = exc.exit_code
-        except typer.Abort:
-            _print_error("aborted")
-            code = 130  # Ctrl-C (or end of input) at a prompt
+        except (typer.Abort, KeyboardInterrupt):
+            _print_error(err, "interrupted", label="")
+            code = exit_code_for(Interrupted(""))
         except Exception as exc:
-            error = write_error("standard output", exc) if isinstance(exc, OSError) else None
-            if isinstance(error, WriteFailed):  # `msp ... > /dev/full`: a failing environment
-                _print_error(str(error), error.hint)
-                _discard_stdout()
-                code = exit_code_for(error)
+            failed = write_error("standard output", exc) if isinstance(exc, OSError) else None
+            if isinstance(failed, WriteFailed):  # `msp ... > /dev/full`: a failing environment
+                _print_error(err, str(failed), failed.hint)
+                _discard_stdout(out)
+                code = exit_code_for(failed)
             elif os.environ.get("MSP_DEBUG"):
                 raise
             else:  # a bug, not a user's mistake: one line, details on demand
-                _print_error(f"internal error: {exc.__class__.__name__}: {exc}", "run with MSP_DEBUG=1 for details")
-                code = 1
+                message = f"internal error: {exc.__class__.__name__}: {exc}"
+                _print_error(err, message, "run with MSP_DEBUG=1 for details")
+                code = INTERNAL_ERROR
         if standalone_mode:
             sys.exit(code)
         return code
@@ -176,7 +194,12 @@ def root(
     ),
 ) -> None:
     """Administration for cloud resellers and MSPs."""
-    ctx.obj = AppContext(db_flag=db, config_flag=config_path, as_flag=as_user)
+    # Imported here, not at the top: `msp --help` and `--version` never reach this line.
+    from msp_cli.cli.context import AppContext
+    from msp_cli.cli.terminal import Terminal
+
+    terminal = ctx.obj if isinstance(ctx.obj, Terminal) else Terminal.from_process()
+    ctx.obj = AppContext(db_flag=db, config_flag=config_path, as_flag=as_user, terminal=terminal)
     ctx.call_on_close(ctx.obj.close)
 
 

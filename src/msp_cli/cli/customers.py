@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import typer
@@ -13,13 +12,9 @@ from msp_cli.cli.output import (
     Column,
     Format,
     count,
-    emit,
-    print_record,
-    print_table,
     visible,
     without,
     write_csv,
-    write_json,
 )
 from msp_cli.cli.registry import group_app
 
@@ -50,21 +45,22 @@ ACCOUNT_COLUMNS = [
 ]
 
 
-def _show(detail: Any, fmt: Format, hidden: tuple[str, ...]) -> None:
+def _show(app_ctx: context.AppContext, detail: Any, fmt: Format, hidden: tuple[str, ...]) -> None:
     """One customer; `hidden`: the fields the acting user may not see, left out."""
     shown = without(detail, hidden)
     if fmt is Format.json:
-        write_json(sys.stdout, shown)
+        app_ctx.write_json(shown)
     elif fmt is Format.csv:
-        write_csv(sys.stdout, [shown], visible([*DETAIL_COLUMNS, Column("accounts")], hidden))
+        columns = visible([*DETAIL_COLUMNS, Column("accounts")], hidden)
+        write_csv(app_ctx.stdout, [shown], columns, tty=app_ctx.terminal.stdout_tty)
     else:
-        print_record(shown, visible(DETAIL_COLUMNS, hidden))
+        app_ctx.print_record(shown, visible(DETAIL_COLUMNS, hidden))
         accounts = without(detail.accounts, hidden)
         columns = visible(ACCOUNT_COLUMNS, hidden)
         if accounts:
-            print_table(accounts, columns, title=f"linked accounts ({len(accounts)})")
+            app_ctx.print_table(accounts, columns, title=f"linked accounts ({len(accounts)})")
         else:
-            print_table([], columns, title="linked accounts (none)")
+            app_ctx.print_table([], columns, title="linked accounts (none)")
 
 
 @app.command("create")
@@ -92,7 +88,7 @@ def create(
         )
         hidden = hidden_fields(actor)
     app_ctx.chatter(f"created customer {detail.code} with {len(detail.accounts)} linked accounts")
-    _show(detail, fmt, hidden)
+    _show(app_ctx, detail, fmt, hidden)
 
 
 @app.command("list")
@@ -100,10 +96,11 @@ def list_(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     """List customers."""
     from msp_cli.directory.customers import hidden_fields, list_customers
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         rows = list_customers(session, actor)
         hidden = hidden_fields(actor)
-    emit(without(rows, hidden), visible(LIST_COLUMNS, hidden), fmt)
+    app_ctx.emit(without(rows, hidden), visible(LIST_COLUMNS, hidden), fmt)
 
 
 @app.command("show")
@@ -113,10 +110,11 @@ def show(
     """Show a customer's scope: payers, patterns, linked accounts, users, last rebill."""
     from msp_cli.directory.customers import hidden_fields, show_customer
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         detail = show_customer(session, actor, code)
         hidden = hidden_fields(actor)
-    _show(detail, fmt, hidden)
+    _show(app_ctx, detail, fmt, hidden)
 
 
 @app.command("update")
@@ -160,7 +158,7 @@ def update(
         )
     if result.auto_assigned:
         app_ctx.say(f"auto-assigned {len(result.auto_assigned)} accounts: {', '.join(result.auto_assigned)}")
-    _show(detail, fmt, hidden)
+    _show(app_ctx, detail, fmt, hidden)
 
 
 @app.command("delete")

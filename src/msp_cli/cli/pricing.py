@@ -6,7 +6,7 @@ import typer
 
 from msp_cli.cli import context
 from msp_cli.cli.options import FORMAT, YES, whole_number
-from msp_cli.cli.output import Column, Format, emit, emit_one
+from msp_cli.cli.output import Column, Format
 from msp_cli.cli.registry import group_app
 
 app = group_app("pricing")
@@ -71,7 +71,7 @@ def add(
             default_currency=app_ctx.settings.currency,
         )
     app_ctx.chatter(f"added {rule.explain()}")
-    emit_one(rule, COLUMNS, fmt)
+    app_ctx.emit_one(rule, COLUMNS, fmt)
 
 
 @app.command("list")
@@ -83,9 +83,10 @@ def list_(
     """List pricing rules."""
     from msp_cli.billing.pricing import list_rules
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         rules = list_rules(session, actor, code)
-    emit(rules, COLUMNS, fmt)
+    app_ctx.emit(rules, COLUMNS, fmt)
 
 
 @app.command("remove")

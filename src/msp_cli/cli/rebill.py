@@ -3,9 +3,6 @@ back (show, history, status, export), and issue invoices."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import Enum
 from typing import Any
 
@@ -13,19 +10,11 @@ import typer
 
 from msp_cli.cli import context
 from msp_cli.cli.options import FORMAT, whole_number
-from msp_cli.cli.output import (
-    Column,
-    Format,
-    emit,
-    emit_one,
-    output_file,
-    print_record,
-    print_table,
-    write_csv,
-    write_json,
-)
+from msp_cli.cli.output import Column, Format, write_csv, write_json
+from msp_cli.cli.progress import progress_bar
 from msp_cli.cli.registry import group_app
 from msp_cli.common.clock import iso_time
+from msp_cli.common.errors import Partial
 
 app = group_app("rebill", invoke_without_command=True)
 
@@ -95,24 +84,6 @@ def present(columns: list[Column], rows: list[dict[str, Any]]) -> list[Column]:
     return [c for c in columns if c.key in keys] if rows else columns
 
 
-@contextmanager
-def progress_bar(total_label: str) -> Iterator[Any]:
-    """A progress callback: a rich bar on a terminal, nothing when stderr is piped."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(console=Console(file=sys.stderr), transient=True) as bar:
-        task = bar.add_task(total_label, total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield advance
-
-
 def _outcome_rows(outcomes: list[Any]) -> list[dict[str, Any]]:
     rows = []
     for o in outcomes:
@@ -121,23 +92,10 @@ def _outcome_rows(outcomes: list[Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _outcome_json(o: Any) -> dict[str, Any]:
-    return {
-        "customer": o.customer,
-        "month": o.month,
-        "status": o.status,
-        "version": o.version,
-        "totals": [{"currency": t.currency, "cost": t.cost, "price": t.price} for t in o.totals],
-        "last_triggered_at": o.last_triggered_at,
-        "next_allowed_at": o.next_allowed_at,
-        "error": o.error,
-    }
-
-
 def _run_trigger(app_ctx: context.AppContext, customers: list[str], all_: bool, month: str | None, fmt: Format) -> None:
     from msp_cli.billing.rebilling import rebill
 
-    with progress_bar("rebilling") as advance, app_ctx.session() as (session, actor):
+    with progress_bar(app_ctx.terminal, "rebilling") as advance, app_ctx.session() as (session, actor):
         result = rebill(
             session,
             actor,
@@ -158,29 +116,26 @@ def _run_trigger(app_ctx: context.AppContext, customers: list[str], all_: bool, 
         for warning in o.warnings:
             app_ctx.warn(warning)
     if fmt is Format.json:
-        write_json(sys.stdout, [_outcome_json(o) for o in result.outcomes])
+        app_ctx.write_json(result.outcomes)
     else:
-        emit(_outcome_rows(result.outcomes), OUTCOME_COLUMNS, fmt)
+        app_ctx.emit(_outcome_rows(result.outcomes), OUTCOME_COLUMNS, fmt)
     rebilled, skipped, failed = (len(result.with_status(s)) for s in ("rebilled", "skipped_cooldown", "failed"))
     app_ctx.say(f"{result.month}: {rebilled} rebilled, {skipped} skipped (cooldown), {failed} failed")
     if failed:
-        raise typer.Exit(6)
+        raise Partial(f"{failed} of {len(result.outcomes)} customers failed (listed above); the others were rebilled")
 
 
 def _run_dry_run(app_ctx: context.AppContext, customers: list[str], all_: bool, month: str | None, fmt: Format) -> None:
     from msp_cli.billing.rebilling import dry_run
-    from msp_cli.common.money import ZERO, subtract
 
     with app_ctx.session(write=False) as (session, actor):
         diffs = dry_run(session, actor, customers=customers, all_customers=all_, month=month)
     if fmt is Format.json:
-        write_json(sys.stdout, diffs)
+        app_ctx.write_json(diffs)
     else:
         rows: list[dict[str, Any]] = []
         for d in diffs:
-            for c in d.changes:
-                difference = subtract(c.new_price or ZERO, c.old_price or ZERO)
-                rows.append({"customer": d.customer, **vars(c), "difference": difference})
+            rows += [{"customer": d.customer, **vars(c)} for c in d.changes]
             for t in d.totals:
                 rows.append(
                     {
@@ -192,7 +147,7 @@ def _run_dry_run(app_ctx: context.AppContext, customers: list[str], all_: bool, 
                         "difference": t.difference,
                     }
                 )
-        emit(rows, DIFF_COLUMNS, fmt)
+        app_ctx.emit(rows, DIFF_COLUMNS, fmt)
     for d in diffs:
         if d.error:
             app_ctx.say(f"failed: {d.customer} {d.month}: {d.error}")
@@ -203,8 +158,9 @@ def _run_dry_run(app_ctx: context.AppContext, customers: list[str], all_: bool, 
                 else f"{d.customer} {d.month}: nothing to bill"
             )
     app_ctx.say("dry run: nothing stored, no cooldown started")
-    if any(d.error for d in diffs):
-        raise typer.Exit(6)
+    failed = sum(1 for d in diffs if d.error)
+    if failed:
+        raise Partial(f"{failed} of {len(diffs)} bills could not be computed (listed above)")
 
 
 @app.callback()
@@ -230,11 +186,12 @@ def trigger(
 
 
 def _totals_text(totals: list[dict[str, Any]]) -> str:
-    from msp_cli.common.money import format_amount
+    """'6,128.78 USD (cost 5,248.92)' per currency; customer users' totals carry no cost."""
+    from msp_cli.common.money import format_amount, format_money
 
     parts = []
     for t in totals:
-        text = f"{format_amount(t['price'])} {t['currency']}"
+        text = format_money(t["price"], t["currency"])
         if "cost" in t:
             text += f" (cost {format_amount(t['cost'])})"
         parts.append(text)
@@ -257,16 +214,17 @@ def show(
     fmt: Format = FORMAT,
 ) -> None:
     """Show a bill: its lines, its total and the invoiced total of the month."""
-    from msp_cli.billing.invoices import describe_total
     from msp_cli.billing.versions import show_bill
+    from msp_cli.common.money import format_totals
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         bill = show_bill(session, actor, customer, month, version=version, explain=explain)
     columns = present(LINE_COLUMNS, bill.lines)
     if fmt is Format.json:
-        write_json(sys.stdout, bill)
+        app_ctx.write_json(bill)
     elif fmt is Format.csv:
-        write_csv(sys.stdout, bill.lines, columns)
+        write_csv(app_ctx.stdout, bill.lines, columns, tty=app_ctx.terminal.stdout_tty)
     else:
         invoice = bill.invoice
         header = {
@@ -275,12 +233,12 @@ def show(
             "version": f"{bill.version} of {bill.current_version} ({bill.status})",
             "triggered": f"{iso_time(bill.triggered_at)} by {bill.triggered_by}",
             "total": _totals_text(bill.totals),
-            "invoiced": f"{describe_total(invoice.total)} ({invoice.number}, version {invoice.version})"
+            "invoiced": f"{format_totals(invoice.total)} ({invoice.number}, version {invoice.version})"
             if invoice
             else "not invoiced",
         }
-        print_record(header, [Column(key) for key in header])
-        print_table(bill.lines, columns, title=f"lines ({len(bill.lines)})")
+        app_ctx.print_record(header, [Column(key) for key in header])
+        app_ctx.print_table(bill.lines, columns, title=f"lines ({len(bill.lines)})")
 
 
 @app.command("history")
@@ -293,9 +251,10 @@ def history(
     """List bill versions, newest first (one row per version and currency)."""
     from msp_cli.billing.versions import bill_history
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         rows = bill_history(session, actor, customer, month)
-    emit(rows, present(HISTORY_COLUMNS, rows), fmt)
+    app_ctx.emit(rows, present(HISTORY_COLUMNS, rows), fmt)
 
 
 @app.command("status")
@@ -306,7 +265,7 @@ def status(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):
         rows = rebill_status(session, actor, app_ctx.settings.rebill_cooldown_hours)
-    emit(rows, STATUS_COLUMNS, fmt)
+    app_ctx.emit(rows, STATUS_COLUMNS, fmt)
 
 
 class ExportFormat(str, Enum):
@@ -327,24 +286,19 @@ def export(
 
     Columns: customer,month,version,linked_account,service,cost,price,currency,rule
     (customer users: without cost and rule)."""
-    from msp_cli.billing.versions import (
-        CUSTOMER_EXPORT_FIELDS,
-        EXPORT_FIELDS,
-        export_lines,
-    )
+    from msp_cli.billing.versions import export_lines
 
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):
-        rows = export_lines(session, actor, month)
-        fields = EXPORT_FIELDS if actor.is_operator else CUSTOMER_EXPORT_FIELDS
-    columns = [Column(key) for key in fields]
-    with output_file(output) as stream:
+        export = export_lines(session, actor, month)
+    with app_ctx.output(output) as stream:
         if fmt is ExportFormat.json:
-            write_json(stream, rows)
+            write_json(stream, export.rows)
         else:
-            write_csv(stream, rows, columns)
+            tty = stream is app_ctx.stdout and app_ctx.terminal.stdout_tty
+            write_csv(stream, export.rows, [Column(key) for key in export.columns], tty=tty)
     if output not in (None, "-"):
-        app_ctx.chatter(f"exported {len(rows)} lines to {output}")
+        app_ctx.chatter(f"exported {len(export.rows)} lines to {output}")
 
 
 @app.command("issue")
@@ -356,13 +310,14 @@ def issue(
     fmt: Format = FORMAT,
 ) -> None:
     """Freeze the current version of a customer's bill as the month's invoice."""
-    from msp_cli.billing.invoices import describe_total, issue_invoice
+    from msp_cli.billing.invoices import issue_invoice
+    from msp_cli.common.money import format_totals
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
         invoice = issue_invoice(session, actor, customer, month, reissue=reissue)
-    app_ctx.chatter(f"issued invoice {invoice.number}: {describe_total(invoice.total)}")
+    app_ctx.chatter(f"issued invoice {invoice.number}: {format_totals(invoice.total)}")
     if fmt is Format.json:
-        write_json(sys.stdout, invoice)
+        app_ctx.write_json(invoice)
     else:
-        emit_one({**vars(invoice), "total_text": describe_total(invoice.total)}, INVOICE_COLUMNS, fmt)
+        app_ctx.emit_one({**vars(invoice), "total_text": format_totals(invoice.total)}, INVOICE_COLUMNS, fmt)

@@ -10,9 +10,6 @@ from msp_cli.cli.output import (
     Column,
     Format,
     count,
-    emit,
-    emit_one,
-    output_file,
     write_csv,
 )
 from msp_cli.cli.registry import group_app
@@ -50,7 +47,7 @@ def invite(
         app_ctx.say(f"{user.email} is already a user of {result.customer} (unchanged)")
     if result.invited:
         app_ctx.chatter(f"invited {len(result.invited)} users to {result.customer}")
-    emit(result.invited + result.unchanged, COLUMNS, fmt)
+    app_ctx.emit(result.invited + result.unchanged, COLUMNS, fmt)
 
 
 @app.command("import")
@@ -69,7 +66,10 @@ def import_(
     from msp_cli.directory.user_import import import_users
 
     app_ctx = context.get(ctx)
-    with app_ctx.session() as (session, actor), progress_bar("importing users") as update:
+    with (
+        app_ctx.session() as (session, actor),
+        progress_bar(app_ctx.terminal, "importing users", unit="bytes") as update,
+    ):
         report = import_users(session, actor, code, file, strict=strict, dry_run=dry_run, progress=update)
     app_ctx.report_import(report, fmt)
 
@@ -90,8 +90,9 @@ def export(
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):
         rows = list_users(session, actor, code)
-    with output_file(output) as stream:
-        write_csv(stream, rows, [Column(key) for key in EXPORT_COLUMNS])
+    with app_ctx.output(output) as stream:
+        tty = stream is app_ctx.stdout and app_ctx.terminal.stdout_tty
+        write_csv(stream, rows, [Column(key) for key in EXPORT_COLUMNS], tty=tty)
     if output not in (None, "-"):
         app_ctx.chatter(f"exported {len(rows)} users to {output}")
 
@@ -105,9 +106,10 @@ def list_(
     """List users (a customer user sees only its own customer's)."""
     from msp_cli.directory.users import list_users
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         rows = list_users(session, actor, code)
-    emit(rows, COLUMNS, fmt)
+    app_ctx.emit(rows, COLUMNS, fmt)
 
 
 @app.command("show")
@@ -117,9 +119,10 @@ def show(
     """Show one user."""
     from msp_cli.directory.users import show_user
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         user = show_user(session, actor, email)
-    emit_one(user, COLUMNS, fmt)
+    app_ctx.emit_one(user, COLUMNS, fmt)
 
 
 @app.command("set-role")
@@ -137,7 +140,7 @@ def set_role(
         user, changed = set_user_role(session, actor, email, role)
     if not changed:
         app_ctx.say(f"{user.email} already has role {user.role} (unchanged)")
-    emit_one(user, COLUMNS, fmt)
+    app_ctx.emit_one(user, COLUMNS, fmt)
 
 
 @app.command("remove")

@@ -27,13 +27,13 @@ from typing import Any
 from msp_cli.common.csv_input import long_line_error, ragged_csv_error
 from msp_cli.common.errors import InvalidInput
 from msp_cli.common.money import STORED_LIMIT_TEXT, fits_storage
+from msp_cli.common.naming import MAX_ID, MAX_NAME
 from msp_cli.common.text import cut, shown, spaces_for_controls
 from msp_cli.costs.focus_sql import (
     CHARGE_CATEGORIES,
     CHECKS,
     KEY_CHECK,
     MACROS,
-    MAX_ID,
     PROVIDER_COLUMNS,
     REQUIRED_COLUMNS,
     ROLLUP,
@@ -55,7 +55,6 @@ PROVIDER_NAMES = {
     "oracle": "oci",
     "oracle cloud infrastructure": "oci",
 }
-MAX_NAME = 200
 
 Progress = Callable[[str, float], None]  # (file label, fraction done 0..1)
 
@@ -144,7 +143,7 @@ class CostBatch:
     in-memory DuckDB database until it is stored (use as a context manager)."""
 
     def __init__(self) -> None:
-        import duckdb
+        import duckdb  # lazy (heavy): `costs months`/`summary` import this module but read no file
 
         self.files: list[FileRead] = []
         self.readers: list[str] = []  # each file's DuckDB reader, in the order of `files`
@@ -175,7 +174,7 @@ class CostBatch:
     # -- reading -------------------------------------------------------------------
 
     def add_file(self, label: str, path: Path, fmt: str, progress: Progress | None = None) -> FileRead:
-        import duckdb
+        import duckdb  # lazy (heavy), as above
 
         read = FileRead(path=label, format=fmt)
         table = f"part_{len(self.files)}"

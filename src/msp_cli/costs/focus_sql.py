@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from msp_cli.common.naming import AZURE_ID_PATTERN
+from msp_cli.common.naming import AZURE_ID_PATTERN, MAX_ID
 
 REQUIRED_COLUMNS = (
     "BillingAccountId",
@@ -30,7 +30,6 @@ PROVIDER_COLUMNS = ("ServiceProviderName", "ProviderName")
 # FOCUS's charge categories; a file's value is matched without regard to case and
 # surrounding spaces, and any other value is refused (a row must not silently leave bills).
 CHARGE_CATEGORIES = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")
-MAX_ID = 200
 
 
 def sql_ident(name: str) -> str:

@@ -72,7 +72,7 @@ def _register_payers(session: Session, actor: Actor, files: list[FileRead]) -> t
         providers.update(
             {r.id: r.provider for r in session.execute(select(p.c.id, p.c.provider).where(p.c.id.in_(chunk)))}
         )
-    new_rows = []
+    new_rows: list[dict[str, Any]] = []
     for payer in wanted:
         if payer in providers:
             continue
@@ -118,10 +118,11 @@ def _register_accounts(
     ids = sorted(latest)
     known: dict[str, Any] = {}
     for chunk in chunked(ids):
-        for row in session.execute(select(a.c.id, a.c.name, a.c.payer_id, a.c.billed_month).where(a.c.id.in_(chunk))):
-            known[row.id] = row
+        for found in session.execute(select(a.c.id, a.c.name, a.c.payer_id, a.c.billed_month).where(a.c.id.in_(chunk))):
+            known[found.id] = found
     now = utcnow()
-    inserts, updates = [], []
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     moved: dict[str, list[str]] = {}
     renamed: dict[str, list[str]] = {}
     for account_id in ids:
@@ -242,10 +243,15 @@ def _insert_rollup(session: Session, chunks: Iterable[list[tuple[Any, ...]]]) ->
         )
 
 
+def require_cost_importer(actor: Actor) -> None:
+    """Only the reseller loads cost data (checked before files are read, and on storing)."""
+    actor.require_operator("import cost data")
+
+
 def store_cost_batch(session: Session, actor: Actor, batch: CostBatch) -> list[FileSummary]:
     """Store files read by `focus.read_cost_files` in the caller's transaction: register
     payers and accounts, replace each payer-month once, auto-assign, audit each file."""
-    actor.require_operator("import cost data")
+    require_cost_importer(actor)
     files = batch.files
     providers, _new_payers = _register_payers(session, actor, files)
     latest, first_file = _latest_sightings(files)
@@ -445,8 +451,8 @@ def cost_summary(
             _add(totals.setdefault(entry["currency"], _empty(currency=entry["currency"])), entry)
     result = CostSummary(month, by, rows, [totals[cur] for cur in sorted(totals)])
     for entry in [*result.rows, *result.totals]:
-        for key in AMOUNTS:
-            entry[key] = canonical(entry[key])  # sums of canonical amounts may gain zeros
+        for column in AMOUNTS:
+            entry[column] = canonical(entry[column])  # sums of canonical amounts may gain zeros
     return result
 
 

@@ -48,7 +48,7 @@ def require_accounts(session: Session, account_ids: Sequence[str]) -> dict[str, 
     ids = [validate_id(i, "account") for i in account_ids]
     found: dict[str, Account] = {}
     for chunk in chunked(sorted(set(ids))):
-        for account in session.scalars(select(Account).where(Account.id.in_(chunk))):
+        for account in session.scalars(select(Account).where(Account.__table__.c.id.in_(chunk))):
             found[account.id] = account
     for account_id in ids:
         if account_id not in found:
