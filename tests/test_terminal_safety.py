@@ -27,7 +27,11 @@ def test_service_name_with_escapes_from_a_file_is_stored_with_spaces(run, sql, t
     path = write_focus(
         tmp_path / "esc.csv",
         [
-            {"ServiceName": f"Svc{ESC}[2J{ESC}[31m", "SubAccountName": "Two\tparts\r\nname"},
+            {
+                "ServiceName": f"Svc{ESC}[2J{ESC}[31m",
+                "SubAccountName": "Two\tparts\r\nname",
+                "BillingAccountName": f"Payer{ESC}]0;x\x07",
+            },
             {"SubAccountId": "A2", "SubAccountName": "No\u00a0break", "BillingAccountName": f"Payer{ESC}]0;x\x07"},
         ],
     )
@@ -77,16 +81,16 @@ def test_csv_keeps_the_data_for_files_and_pipes(escaped_bill):
     assert f"Svc{ESC}[2J" in result.stdout  # data for a file or a program, unchanged
 
 
-def test_csv_on_a_terminal_is_escaped():
-    from msp_cli.cli.output import Column, write_csv
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    stream = Terminal()
-    write_csv(stream, [{"service": f"a{ESC}[2Jb\u202ec"}], [Column("service")])
-    assert stream.getvalue() == "service\na\\x1b[2Jb\\u202ec\n"
+def test_csv_and_tables_on_a_terminal_are_escaped(escaped_bill, at_terminal):
+    args = ("rebill", "show", "--customer", "ACME", "--month", "2026-09")
+    csv_out = at_terminal(*args, "--format", "csv", no_color=True)
+    assert csv_out.exit_code == 0 and ESC not in csv_out.stdout
+    assert "Svc\\x1b[2J\\x1b[31m\\tx\\r\\ny" in csv_out.stdout
+    table = at_terminal(*args, no_color=True, columns=200)  # rich draws the table
+    assert table.exit_code == 0 and ESC not in table.stdout
+    assert "Svc\\x1b[2J\\x1b[31m\\tx\\r\\ny" in table.stdout
+    coloured = at_terminal(*args, columns=200)
+    assert f"{ESC}[2J" not in coloured.stdout and f"{ESC}[31m" not in coloured.stdout
 
 
 def test_json_escapes_c1_controls_and_separators():
