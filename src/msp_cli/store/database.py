@@ -216,10 +216,6 @@ class Database:
         _require_driver(self.url)
         _require_database_name(self.url)
         _quiet_driver_logs()
-        if self.is_sqlite and self.url != "sqlite://" and ":memory:" not in self.url:
-            # The file, not the URL: `?timeout=5` is an option, not part of the name.
-            path = parse_url(self.url).database or ""
-            _prepare_sqlite_file(Path(path), create_parent=create_parent)
         try:
             with warnings.catch_warnings():
                 # SQLAlchemy only warns about (and ignores) an option the driver does not
@@ -229,6 +225,10 @@ class Database:
         except Exception as exc:  # a malformed URL, an unknown dialect or option
             reason = cut(hide_secrets(str(exc).split(" (Background on", 1)[0], self.url), 200)
             raise InvalidInput(f"bad database URL {mask_url(self.url)}: {reason}") from None
+        if self.is_sqlite and self.url != "sqlite://" and ":memory:" not in self.url:
+            # The file, not the URL: `?timeout=5` is an option, not part of the name.
+            path = parse_url(self.url).database or ""
+            _prepare_sqlite_file(Path(path), create_parent=create_parent)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._schema_checked = False
