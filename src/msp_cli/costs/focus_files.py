@@ -185,7 +185,9 @@ class CostBatch:
             columns = self._columns(label, reader, path, fmt)
             sql = ROLLUP.format(table=table, reader=reader, clean=clean_select(columns))
             self._run_with_progress(sql, label, progress)
-            bad = self.con.execute(f"SELECT coalesce(sum(bad), 0) + count_if({KEY_CHECK}) FROM {table}").fetchone()
+            bad = self.con.execute(
+                f"SELECT coalesce(sum(bad), 0) + count_if(({KEY_CHECK}) IS TRUE) FROM {table}"
+            ).fetchone()
             if bad and bad[0]:
                 self._raise_first_bad_value(label, reader, columns)
             self._describe(read, table)
