@@ -80,5 +80,9 @@ def _record_in_audit_log(app_ctx: context.AppContext, key: str, value: object) -
 @app.command("path")
 def path(ctx: typer.Context) -> None:
     """Print the config file's path."""
+    from msp_cli.common.text import printable
+
     app_ctx = context.get(ctx)
-    app_ctx.stdout.write(f"{app_ctx.settings.config_path}\n")
+    config_path = str(app_ctx.settings.config_path)
+    # As data for `$(msp config path)`; a terminal gets its control characters escaped.
+    app_ctx.stdout.write(f"{printable(config_path) if app_ctx.terminal.stdout_tty else config_path}\n")

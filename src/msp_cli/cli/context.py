@@ -118,7 +118,7 @@ class AppContext:
                 f"refusing to {action} without --yes when not running interactively",
                 hint="add --yes to confirm",
             )
-        self.terminal.stderr.write(f"{question} [y/N]: ")
+        self.terminal.stderr.write(f"{printable(question)} [y/N]: ")
         self.terminal.stderr.flush()
         try:
             answer = self.terminal.stdin.readline()
