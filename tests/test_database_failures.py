@@ -293,3 +293,25 @@ def test_a_connection_lost_mid_command_is_one_line(run, sql, database_url, monke
     captured = capfd.readouterr()
     assert "error ignored" not in captured.err and "Pipeline" not in captured.err
     assert sql("SELECT count(*) FROM customer") == [(0,)]
+
+
+@pytest.mark.postgres_only  # a server URL with a password, reachable
+def test_db_copy_records_the_target_without_its_password(run, fresh_database):
+    from sqlalchemy.engine import make_url
+
+    from conftest import query_database
+
+    assert run("customers", "create", "ACME", "--name", "Acme").exit_code == 0
+    empty = make_url(fresh_database("copy", empty=True))
+    # A raw `@` in the password: the user information ends at the last `@`.
+    target = f"{empty.drivername}://{empty.username}:hun@ter2@{empty.host}:{empty.port}/{empty.database}"
+    result = run("db", "copy", "--to", target)
+    assert result.exit_code == 0, result
+    assert "hun@ter2" not in result.stderr and "ter2" not in result.stderr
+    [(recorded, details)] = query_database(
+        empty.render_as_string(hide_password=False),
+        "SELECT target, details FROM audit_record WHERE action = ?",
+        "db.copy",
+    )
+    assert "ter2" not in recorded + details
+    assert recorded == mask(target) and ":***@" in recorded
