@@ -39,9 +39,11 @@ POSTGRES_URL = os.environ.get("MSP_TEST_DATABASE_URL")
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests about the SQLite file itself (mode, pragmas, not-a-database) do not apply to
-    PostgreSQL; they are deselected there, not skipped."""
-    if POSTGRES_URL:
-        kept = [i for i in items if i.get_closest_marker("sqlite_only") is None]
+    PostgreSQL, and tests about a PostgreSQL server (roles, connections) need one; each
+    is deselected on the other pass, not skipped."""
+    other = "sqlite_only" if POSTGRES_URL else "postgres_only"
+    kept = [i for i in items if i.get_closest_marker(other) is None]
+    if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
 

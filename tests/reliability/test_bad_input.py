@@ -26,6 +26,7 @@ class Case:
     stdin: str | None = None
     setup: str | None = None  # one SQL statement run on the database before the command
     sqlite_only: bool = False  # about the SQLite file itself
+    env: dict[str, str] = field(default_factory=dict)  # extra environment ({tmp}, {db} in values)
 
 
 def csv_file(text: str, encoding: str = "utf-8") -> bytes:
@@ -474,11 +475,15 @@ CASES += [
         {"r.csv": users_csv("email,name", "ann@acme.example,Ann,extra")},
     ),
     Case(
-        "users-csv-markup-name",
+        "users-csv-markup-name-and-bad-role",
         ("users", "import", "ACME", "{tmp}/k.csv", "--strict"),
         6,
-        "k.csv:3: name '[link=x]\\x07' contains control characters",
-        {"k.csv": users_csv("email,name", "ann@acme.example,[bold]Ann[/]", 'cid@acme.example,"[link=x]\x07"')},
+        "k.csv:3: invalid role 'root'",
+        {
+            "k.csv": users_csv(
+                "email,name,role", "ann@acme.example,[bold]Ann[/],", 'cid@acme.example,"[link=x]\x07",root'
+            )
+        },
     ),
     Case(
         "users-csv-dry-run",
@@ -617,12 +622,287 @@ CASES += [
 ]
 
 
+VIEWER_SETUP = (
+    "INSERT INTO customer_user (email, customer, role, status, invited_at, invited_by) "
+    "VALUES ('viewer@acme.example', 'ACME', 'viewer', 'active', '2026-01-01 00:00:00.000000', 'x')"
+)
+AS_VIEWER = ("--as", "viewer@acme.example")
+HUGE = "x" * 5_000_000
+
+
+def ascii_digits_only(name: str, args: tuple[str, ...], message: str) -> Case:
+    return Case(f"non-ascii-digits-{name}", args, 2, message)
+
+
+def huge_field(path: Path) -> None:
+    path.write_bytes(focus_csv({}, {"SubAccountId": "A2"}, {"ServiceName": "s" * 2_100_000}))
+
+
+def gzipped_copy(source: bytes) -> bytes:
+    return gzip.compress(source)
+
+
+SAME_ROWS = focus_csv(*({"SubAccountId": f"A{i}", "BilledCost": f"{i}.10"} for i in range(5)))
+DUPLICATED_COLUMN = (",".join([*COLUMNS, "BilledCost"]) + "\n" + ",".join(["x"] * (len(COLUMNS) + 1)) + "\n").encode()
+
+# Issue 12: every family of defect, with members the first report did not name.
+CASES += [
+    # numbers and months: ASCII digits only
+    ascii_digits_only(
+        "from", ("pricing", "add", "ACME", "--margin", "5", "--from", "２０２６-01"), "invalid --from month"
+    ),
+    ascii_digits_only("to", ("pricing", "add", "ACME", "--margin", "5", "--to", "٢٠٢٦-12"), "invalid --to month"),
+    ascii_digits_only("rebill", ("rebill", "--customer", "ACME", "--month", "２０２６-05"), "invalid month"),
+    ascii_digits_only("summary", ("costs", "summary", "--month", "۲۰۲۶-05"), "invalid month"),
+    ascii_digits_only("margin-arabic", ("pricing", "add", "ACME", "--margin", "١٢"), "invalid margin percent"),
+    ascii_digits_only("margin-underscore", ("pricing", "add", "ACME", "--margin", "1_000"), "invalid margin percent"),
+    ascii_digits_only("fee-fullwidth", ("pricing", "add", "ACME", "--fee", "１００"), "invalid fee amount"),
+    ascii_digits_only("limit", ("audit", "list", "--limit", "١٠"), "invalid limit"),
+    ascii_digits_only("rule-id", ("pricing", "remove", "٣", "--yes"), "invalid rule id"),
+    ascii_digits_only(
+        "version", ("rebill", "show", "--customer", "ACME", "--month", "2026-10", "--version", "２"), "invalid version"
+    ),
+    ascii_digits_only("cooldown", ("config", "set", "rebill_cooldown_hours", "８"), "rebill_cooldown_hours must be"),
+    # amounts that NUMERIC(38,18) cannot hold
+    Case("fee-1e20", ("pricing", "add", "ACME", "--fee", "100000000000000000000"), 2, "too large"),
+    Case("credit-21-digits", ("pricing", "add", "ACME", "--credit", "123456789012345678901"), 2, "too large"),
+    Case(
+        "focus-amount-1e20",
+        ("costs", "import", "{tmp}/big.csv"),
+        2,
+        "row 1: column BilledCost: '100000000000000000000' is too large",
+        {"big.csv": focus_csv({"BilledCost": "100000000000000000000"})},
+    ),
+    Case(
+        "focus-sum-overflow",
+        ("costs", "import", "{tmp}/sum.csv"),
+        2,
+        "sum.csv: amounts add up to 10^20 or more",
+        {"sum.csv": focus_csv(*({"BilledCost": "90000000000000000000"} for _ in range(3)))},
+    ),
+    Case(
+        "focus-sum-overflow-across-files",
+        ("costs", "import", "{tmp}/a.csv", "{tmp}/b.csv"),
+        2,
+        "a.csv, ",
+        {
+            "a.csv": focus_csv({"EffectiveCost": "60000000000000000000"}),
+            "b.csv": focus_csv({"SubAccountId": "A2", "EffectiveCost": "60000000000000000000"}),
+        },
+    ),
+    Case(
+        "focus-amount-underscore",
+        ("costs", "import", "{tmp}/u.csv"),
+        2,
+        "column ListCost: '1_000' is not a decimal number",
+        {"u.csv": focus_csv({"ListCost": "1_000"})},
+    ),
+    # the same rows in two encodings
+    Case(
+        "focus-same-rows-gzip",
+        ("costs", "import", "{tmp}/x.csv", "{tmp}/x.csv.gz"),
+        2,
+        "x.csv.gz: same content as",
+        {"x.csv": SAME_ROWS, "x.csv.gz": gzipped_copy(SAME_ROWS)},
+    ),
+    Case(
+        "focus-same-rows-crlf",
+        ("costs", "import", "{tmp}/x.csv", "{tmp}/y.csv"),
+        2,
+        "y.csv: same content as",
+        {"x.csv": SAME_ROWS, "y.csv": SAME_ROWS.replace(b"\n", b"\r\n")},
+    ),
+    Case(
+        "focus-same-rows-bom-gzip-crlf",
+        ("costs", "import", "{tmp}/x.csv", "{tmp}/z.csv.gz"),
+        2,
+        "z.csv.gz: same content as",
+        {"x.csv": SAME_ROWS, "z.csv.gz": gzipped_copy(b"\xef\xbb\xbf" + SAME_ROWS.replace(b"\n", b"\r\n"))},
+    ),
+    # charge categories
+    Case(
+        "focus-category-refund",
+        ("costs", "import", "{tmp}/c.csv"),
+        2,
+        "row 2: column ChargeCategory: 'Refund' is not a FOCUS charge category",
+        {"c.csv": focus_csv({}, {"ChargeCategory": "Refund"})},
+    ),
+    Case(
+        "focus-category-empty",
+        ("costs", "import", "{tmp}/c.csv"),
+        2,
+        "row 1: column ChargeCategory is empty",
+        {"c.csv": focus_csv({"ChargeCategory": ""})},
+    ),
+    Case(
+        "focus-category-inner-space",
+        ("costs", "import", "{tmp}/c.csv"),
+        2,
+        "'Us age' is not a FOCUS charge category",
+        {"c.csv": focus_csv({"ChargeCategory": "Us age"})},
+    ),
+    # columns and fields
+    Case(
+        "focus-duplicated-column",
+        ("costs", "import", "{tmp}/d.csv"),
+        2,
+        "d.csv: column BilledCost appears more than once",
+        {"d.csv": DUPLICATED_COLUMN},
+    ),
+    Case(
+        "focus-field-over-2mb",
+        ("costs", "import", "{tmp}/h.csv"),
+        2,
+        "h.csv: row 3 (line 4): field 'ServiceName' is 2,100,000 characters long",
+        {"h.csv": huge_field},
+    ),
+    Case(
+        "customers-csv-cr-only",
+        ("customers", "import", "{tmp}/m.csv"),
+        2,
+        "m.csv:1: malformed CSV: lines end with a bare carriage return",
+        {"m.csv": b"code,name\rNEW,New\rNEW2,New 2\r"},
+    ),
+    # Azure ids typed by hand meet the same ids as files give them
+    Case(
+        "azure-account-path-is-the-account",
+        ("accounts", "add", "/subscriptions/A1", "--payer", "P1", "--name", "x"),
+        4,
+        "account 'A1' already exists",
+    ),
+    Case(
+        "azure-payer-path-is-the-payer",
+        ("payers", "add", "/providers/Microsoft.Billing/billingAccounts/P1", "--name", "x", "--provider", "azure"),
+        4,
+        "payer 'P1' already exists",
+    ),
+    Case(
+        "azure-account-path-owned-elsewhere",
+        ("customers", "create", "NEW", "--name", "x", "--account", "/SUBSCRIPTIONS/B1/resourceGroups/rg"),
+        4,
+        "account 'B1' belongs to customer 'BETA'",
+    ),
+    # rights: the configuration and `db` are the operator's
+    Case(
+        "config-set-as-customer-user",
+        (*AS_VIEWER, "config", "set", "actor", "mallory"),
+        7,
+        "may not change the configuration",
+        setup=VIEWER_SETUP,
+    ),
+    Case(
+        "config-set-cooldown-as-customer-user",
+        (*AS_VIEWER, "config", "set", "rebill_cooldown_hours", "0"),
+        7,
+        "may not change the configuration",
+        setup=VIEWER_SETUP,
+    ),
+    Case(
+        "config-set-db-via-msp-as",
+        ("config", "set", "db", "{tmp}/other.db"),
+        7,
+        "may not change the configuration",
+        setup=VIEWER_SETUP,
+        env={"MSP_AS": "viewer@acme.example"},
+    ),
+    Case(
+        "db-copy-as-customer-user",
+        (*AS_VIEWER, "db", "copy", "--to", "{tmp}/copy.db"),
+        7,
+        "may not copy the database",
+        setup=VIEWER_SETUP,
+    ),
+    Case(
+        "db-copy-as-unknown-user",
+        ("--as", "nobody@acme.example", "db", "copy", "--to", "{tmp}/copy.db"),
+        7,
+        "may not copy the database",
+    ),
+    # the actor is a name
+    Case(
+        "actor-escape",
+        ("config", "set", "actor", "mal\x1b[2Jlory"),
+        2,
+        "actor 'mal\\x1b[2Jlory' contains control characters",
+    ),
+    Case("actor-too-long", ("config", "set", "actor", "a" * 201), 2, "actor is 201 characters long"),
+    Case(
+        "actor-from-environment",
+        ("customers", "create", "NEW", "--name", "x"),
+        2,
+        "env MSP_ACTOR: actor",
+        env={"MSP_ACTOR": "ev\x1bil"},
+    ),
+    # patterns
+    Case("audit-action-huge", ("audit", "list", "--action", "a" * 1_000_000), 2, "pattern is 1000000 characters long"),
+    Case("audit-target-control", ("audit", "list", "--target", "a\x1bb"), 2, "contains control characters"),
+    Case("match-pattern-huge", ("accounts", "match", "*a" * 200), 2, "pattern is 400 characters long"),
+    # huge values are echoed cut short
+    Case("huge-customer-code", ("customers", "show", HUGE), 3, "customer 'xxxx"),
+    Case("huge-email", ("users", "invite", "ACME", HUGE + "@x.example"), 2, "invalid email 'xxxx"),
+    Case("huge-month", ("rebill", "--customer", "ACME", "--month", HUGE), 2, "invalid month 'xxxx"),
+    Case("huge-margin", ("pricing", "add", "ACME", "--margin", HUGE), 2, "invalid margin percent 'xxxx"),
+    Case(
+        "huge-csv-code",
+        ("customers", "import", "{tmp}/c.csv", "--strict"),
+        6,
+        "c.csv:2: invalid customer code 'xxxx",
+        {"c.csv": b"code,name\n" + HUGE.encode() + b",x\n"},
+    ),
+    # a config file that is not UTF-8
+    Case(
+        "config-not-utf8",
+        ("--config", "{tmp}/bad.toml", "customers", "list"),
+        2,
+        "bad.toml: not valid TOML: not UTF-8 text",
+        {"bad.toml": b'actor = "op\xe9"\n'},
+    ),
+    # a damaged database
+    Case(
+        "db-audit-head-missing",
+        ("customers", "create", "NEW", "--name", "x"),
+        1,
+        "the database is damaged: the audit log's head",
+        setup="DELETE FROM audit_head",
+    ),
+    Case(
+        "db-schema-version-missing",
+        ("customers", "list"),
+        1,
+        "the database is damaged: its schema version",
+        setup="DELETE FROM msp_meta",
+    ),
+    # database URLs
+    Case(
+        "db-url-without-database",
+        ("--db", "postgresql+psycopg://ops:pw@127.0.0.1:1", "customers", "list"),
+        2,
+        "names no database",
+    ),
+    Case("db-url-unknown-option", ("--db", "{db}?colour=blue", "customers", "list"), 2, "bad database URL"),
+    Case(
+        "db-url-password-not-echoed",
+        ("--db", "postgresql+psycopg://ops@127.0.0.1:1/msp?password=hunter2", "customers", "list"),
+        1,
+        "password=***",
+    ),
+    # a full disk
+    Case("full-disk-users-export", ("users", "export", "--output", "/dev/full"), 1, "no space left writing /dev/full"),
+    Case(
+        "full-disk-rebill-export",
+        ("rebill", "export", "--month", "2026-10", "--output", "/dev/full"),
+        1,
+        "no space left writing /dev/full",
+    ),
+]
+
+
 def _params() -> list:
     return [pytest.param(c, id=c.id, marks=[pytest.mark.sqlite_only] if c.sqlite_only else []) for c in CASES]
 
 
 @pytest.mark.parametrize("case", _params())
-def test_bad_input_changes_nothing(populated, snapshot, sql, tmp_path: Path, case: Case):
+def test_bad_input_changes_nothing(populated, snapshot, sql, tmp_path: Path, database_url: str, case: Case):
     run = populated
     for name, content in case.files.items():
         if callable(content):
@@ -632,14 +912,20 @@ def test_bad_input_changes_nothing(populated, snapshot, sql, tmp_path: Path, cas
     inputs = {name: (tmp_path / name).read_bytes() for name in case.files}
     if case.setup:
         sql(case.setup)
-    args = [a.replace("{tmp}", str(tmp_path)) for a in case.args]
+    args = [a.replace("{tmp}", str(tmp_path)).replace("{db}", database_url) for a in case.args]
+    env = {k: v.replace("{tmp}", str(tmp_path)) for k, v in case.env.items()}
     before = snapshot()
-    result = run(*args, input=case.stdin)
+    result = run(*args, input=case.stdin, env=env or None)
     assert result.exit_code == case.exit_code, result
     first_line = result.stderr.splitlines()[0] if result.stderr else ""
     assert case.message in result.stderr, result
     if case.exit_code != 0:
         assert first_line.startswith("error: ") or ":" in first_line, result
+    if case.exit_code not in (0, 6):  # one line, and a hint at most; short; no SQL
+        assert len(result.stderr.splitlines()) <= 2, result
+        assert len(first_line) < 600, first_line[:200]
+        assert "[SQL" not in result.stderr and "hunter2" not in result.stderr
+    assert "\x1b" not in result.stderr, "a control character reached the terminal"
     assert "Traceback" not in result.stderr
     assert snapshot() == before, "the database changed"
     assert {name: (tmp_path / name).read_bytes() for name in case.files} == inputs, "an input file changed"

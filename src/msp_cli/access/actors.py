@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from msp_cli.common.emails import normalise_email
 from msp_cli.common.errors import InvalidInput, PermissionDenied
+from msp_cli.common.text import shown
 from msp_cli.store.models import CustomerUser
 
 
@@ -56,6 +57,13 @@ def operator(name: str) -> Actor:
     return Actor(name=name)
 
 
+def unresolved_actor(name: str, as_user: str | None) -> Actor:
+    """The acting user as the settings name it, without a database: enough to refuse a
+    customer user (--as/MSP_AS) what is the operator's alone, such as changing the
+    configuration or a `db` command, before anything is opened (exit 7)."""
+    return Actor(name=name, as_user=as_user or None)
+
+
 def resolve_actor(session: Session, name: str, as_user: str | None) -> Actor:
     """The acting user for one command: the operator, or the customer user named by
     `--as` / MSP_AS, which must exist and not be disabled (else exit 7)."""
@@ -68,7 +76,7 @@ def resolve_actor(session: Session, name: str, as_user: str | None) -> Actor:
     u = CustomerUser.__table__
     user = session.execute(select(u.c.email, u.c.customer, u.c.role, u.c.status).where(u.c.email == email)).first()
     if user is None:
-        raise PermissionDenied(f"unknown user '{as_user}' in --as/MSP_AS", hint="list users with: msp users list")
+        raise PermissionDenied(f"unknown user {shown(as_user)} in --as/MSP_AS", hint="list users with: msp users list")
     if user.status == "disabled":
         raise PermissionDenied(f"user '{user.email}' is disabled")
     return Actor(name=name, as_user=user.email, customer=user.customer, role=user.role)

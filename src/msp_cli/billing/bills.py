@@ -34,9 +34,20 @@ from msp_cli.billing.grants import Grant, grants_in_force
 from msp_cli.billing.pricing import rules_by_customer
 from msp_cli.billing.rules import MARKETPLACE_AT_COST, NO_RULE, Rule, RuleBook
 from msp_cli.billing.tiers import SUPPORT_PLANS, TierPart, share, support_charge, tiered_price
-from msp_cli.common.money import DEFAULT_CURRENCY, MONEY, ZERO, format_amount, format_money, to_cents
+from msp_cli.common.errors import RuleViolation
+from msp_cli.common.money import (
+    DEFAULT_CURRENCY,
+    MONEY,
+    STORED_LIMIT_TEXT,
+    ZERO,
+    fits_storage,
+    format_amount,
+    format_money,
+    to_cents,
+)
 from msp_cli.common.money import exact_sum as add_all
 from msp_cli.common.patterns import matches
+from msp_cli.common.text import shown
 from msp_cli.costs.publishers import charge_provider, is_marketplace
 from msp_cli.store.batches import chunked
 from msp_cli.store.database import exact_sum
@@ -385,9 +396,30 @@ def price_bill(
     return bill
 
 
+def require_storable(bill: Bill) -> None:
+    """Refuse a bill with an amount the database cannot hold (|amount| >= 10^20). Checked
+    before anything is stored, so such a bill fails alone on every backend: SQLite would
+    store it, PostgreSQL's NUMERIC(38,18) would abort the whole run for every customer."""
+    for line in bill.lines:
+        for what, amount in (("cost", line.cost), ("price", line.price)):
+            if not fits_storage(amount):
+                where = " ".join(p for p in (line.linked_account, line.service) if p)
+                raise RuleViolation(
+                    f"the {what} of line {shown(where)} ({format_money(amount, line.currency)}) is too large "
+                    f"to store (amounts must stay below {STORED_LIMIT_TEXT})"
+                )
+    for total in bill.totals():
+        for what, amount in (("cost", total.cost), ("price", total.price)):
+            if not fits_storage(amount):
+                raise RuleViolation(
+                    f"the bill's total {what} ({format_money(amount, total.currency)}) is too large to store "
+                    f"(amounts must stay below {STORED_LIMIT_TEXT})"
+                )
+
+
 def compute_bills(session: Session, customers: Sequence[tuple[str, str]], month: str) -> dict[str, Bill | Exception]:
-    """Bills for (code, basis) pairs; a customer whose bill cannot be computed gets the
-    error instead, so the others still run."""
+    """Bills for (code, basis) pairs; a customer whose bill cannot be computed or stored
+    gets the error instead, so the others still run."""
     codes = [code for code, _ in customers]
     costs = usage_costs(session, codes, month)
     rules = rules_by_customer(session, codes, month)
@@ -395,7 +427,9 @@ def compute_bills(session: Session, customers: Sequence[tuple[str, str]], month:
     bills: dict[str, Bill | Exception] = {}
     for code, basis in customers:
         try:
-            bills[code] = price_bill(code, basis, month, costs[code], rules[code], grants[code])
+            bill = price_bill(code, basis, month, costs[code], rules[code], grants[code])
+            require_storable(bill)
+            bills[code] = bill
         except Exception as exc:  # one broken bill must not stop a cron run for all customers
             bills[code] = exc
     return bills

@@ -30,10 +30,11 @@ from msp_cli.common.money import (
     format_amount,
     format_money,
     is_currency_code,
-    parse_decimal,
+    parse_amount,
 )
 from msp_cli.common.months import month_in_range, parse_month
 from msp_cli.common.naming import validate_name
+from msp_cli.common.text import shown
 from msp_cli.directory.lookups import require_customer
 from msp_cli.store.batches import chunked
 from msp_cli.store.models import BillLine, CreditGrant, RebillRun
@@ -104,9 +105,9 @@ def _grant(row: Any, drawn_elsewhere: Decimal = ZERO) -> Grant:
 
 
 def _positive(value: str, what: str) -> Decimal:
-    amount = parse_decimal(value, what, max_places=2)
+    amount = parse_amount(value, what, max_places=2)
     if amount <= 0:
-        raise InvalidInput(f"invalid {what} {value!r}: must be more than 0")
+        raise InvalidInput(f"invalid {what} {shown(value)}: must be more than 0")
     return amount
 
 
@@ -135,7 +136,7 @@ def grant_credit(
     text = validate_name(description, "description") if description is not None else None
     grant_currency = (currency or default_currency).strip().upper()
     if not is_currency_code(grant_currency):
-        raise InvalidInput(f"invalid currency {currency!r}: expected a 3-letter code such as USD")
+        raise InvalidInput(f"invalid currency {shown(currency)}: expected a 3-letter code such as USD")
     customer = require_customer(session, actor, code)
     table = CreditGrant.__table__
     values = {

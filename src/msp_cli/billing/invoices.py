@@ -19,7 +19,7 @@ from msp_cli.access import audit
 from msp_cli.access.actors import Actor
 from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import Conflict, NotFound
-from msp_cli.common.money import format_difference, format_money
+from msp_cli.common.money import format_difference, format_money, subtract
 from msp_cli.common.months import compact, parse_month
 from msp_cli.directory.lookups import require_customer
 from msp_cli.store.batches import chunked
@@ -79,7 +79,7 @@ def invoiced_warnings(invoice: InvoiceView, new_totals: dict[str, Decimal]) -> l
         old, new = invoice.total.get(currency, zero), new_totals.get(currency, zero)
         messages.append(
             f"{invoice.customer} {invoice.month} was invoiced at {format_money(old, currency)}; "
-            f"the new bill is {format_money(new, currency)} ({format_difference(new - old)})"
+            f"the new bill is {format_money(new, currency)} ({format_difference(subtract(new, old))})"
         )
     return messages
 

@@ -18,6 +18,7 @@ from msp_cli.billing.versions import latest_runs, run_lines
 from msp_cli.common.errors import InvalidInput
 from msp_cli.common.money import MONEY, exact_sum
 from msp_cli.common.months import parse_month
+from msp_cli.common.text import shown
 
 GROUPINGS = ("customer", "service", "rule")
 HUNDREDTH = Decimal("0.01")
@@ -56,7 +57,7 @@ def margin_report(session: Session, actor: Actor, month: str, by: str = "custome
     actor.require_operator("see margins")
     month = parse_month(month)
     if by not in GROUPINGS:
-        raise InvalidInput(f"invalid grouping {by!r}: choose one of {', '.join(GROUPINGS)}")
+        raise InvalidInput(f"invalid grouping {shown(by)}: choose one of {', '.join(GROUPINGS)}")
     runs = latest_runs(session, None, month)
     lines = run_lines(session, [run.id for run in runs.values()])
     costs: dict[tuple[str, str], list[Decimal]] = {}

@@ -34,10 +34,11 @@ from msp_cli.billing.rules import (
 from msp_cli.billing.tiers import check_support_plan, format_tiers, parse_tiers
 from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import InvalidInput, NotFound
-from msp_cli.common.money import DEFAULT_CURRENCY, is_currency_code, parse_decimal
+from msp_cli.common.money import DEFAULT_CURRENCY, is_currency_code, parse_amount, parse_decimal
 from msp_cli.common.months import parse_month
 from msp_cli.common.naming import validate_id, validate_name
 from msp_cli.common.patterns import has_wildcard, validate_pattern
+from msp_cli.common.text import shown
 from msp_cli.directory.lookups import require_customer, require_plan
 from msp_cli.store.batches import chunked
 from msp_cli.store.models import Customer, PricingRule
@@ -139,18 +140,20 @@ def _percent(kind: str, value: str) -> Decimal:
     percent = parse_decimal(value, f"{kind} percent", max_places=6)
     if kind == "fee-percent":
         if percent <= 0 or percent > MAX_MARGIN:
-            raise InvalidInput(f"invalid fee-percent {value!r}: must be more than 0 and at most {MAX_MARGIN} percent")
+            raise InvalidInput(
+                f"invalid fee-percent {shown(value)}: must be more than 0 and at most {MAX_MARGIN} percent"
+            )
         return percent
     limit = MAX_MARGIN if kind == "margin" else Decimal(100)
     if percent < 0 or percent > limit:
-        raise InvalidInput(f"invalid {kind} {value!r}: must be between 0 and {limit} percent")
+        raise InvalidInput(f"invalid {kind} {shown(value)}: must be between 0 and {limit} percent")
     return percent
 
 
 def _amount(kind: str, value: str) -> Decimal:
-    amount = parse_decimal(value, f"{kind} amount", max_places=2)
+    amount = parse_amount(value, f"{kind} amount", max_places=2)
     if amount <= 0:
-        raise InvalidInput(f"invalid {kind} {value!r}: must be more than 0")
+        raise InvalidInput(f"invalid {kind} {shown(value)}: must be more than 0")
     return amount
 
 
@@ -173,7 +176,7 @@ def _check_filters(
         if kind == "support":
             raise InvalidInput("--account applies to margins, discounts, tiers, fees and credits only")
         if has_wildcard(account):
-            raise InvalidInput(f"--account of a {kind} is one linked account id, not a pattern: {account!r}")
+            raise InvalidInput(f"--account of a {kind} is one linked account id, not a pattern: {shown(account)}")
         return {"account": validate_id(account, "account")}
     return {}
 
@@ -245,7 +248,7 @@ def add_rule(
         fields["amount"] = _amount(kind, value)
         rule_currency = (currency or default_currency).strip().upper()
         if not is_currency_code(rule_currency):
-            raise InvalidInput(f"invalid currency {currency!r}: expected a 3-letter code such as USD")
+            raise InvalidInput(f"invalid currency {shown(currency)}: expected a 3-letter code such as USD")
         fields["currency"] = rule_currency
     if currency is not None and kind not in AMOUNT_KINDS:
         raise InvalidInput("--currency applies to fees and credits only")

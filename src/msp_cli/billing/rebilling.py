@@ -24,7 +24,7 @@ from msp_cli.billing.bills import Bill, Line, Total, compute_bills
 from msp_cli.billing.invoices import invoiced_warnings, latest_invoices
 from msp_cli.billing.versions import latest_runs, run_lines
 from msp_cli.common.clock import iso_time, utcnow
-from msp_cli.common.errors import InvalidInput, RuleViolation
+from msp_cli.common.errors import InvalidInput, MspError, RuleViolation
 from msp_cli.common.money import MONEY, ZERO_CENTS, exact_sum
 from msp_cli.common.months import current_month, parse_month
 from msp_cli.common.settings import DEFAULT_COOLDOWN_HOURS
@@ -78,6 +78,12 @@ class TriggerResult:
         if self.single and self.outcomes and self.outcomes[0].status == "skipped_cooldown":
             return RuleViolation(self.outcomes[0].cooldown_message)
         return None
+
+
+def failure_text(error: Exception) -> str:
+    """Why one customer's bill failed: an msp error says it in words; anything else is a
+    bug, named by its type."""
+    return str(error) if isinstance(error, MspError) else f"{type(error).__name__}: {error}"
 
 
 def cooldown_length(hours: Decimal | int | float) -> timedelta:
@@ -246,7 +252,7 @@ def rebill(
                 assert isinstance(bill, Bill)
                 result.outcomes.append(Outcome(code, month, "rebilled", versions[code], bill.totals()))
             elif isinstance(bill, Exception):
-                result.outcomes.append(Outcome(code, month, "failed", error=f"{type(bill).__name__}: {bill}"))
+                result.outcomes.append(Outcome(code, month, "failed", error=failure_text(bill)))
             else:
                 last = previous[code].triggered_at
                 result.outcomes.append(
@@ -367,7 +373,7 @@ def dry_run(
             diff = BillDiff(code, month, run.version if run else None)
             bill = computed[code]
             if isinstance(bill, Exception):
-                diff.error = f"{type(bill).__name__}: {bill}"
+                diff.error = failure_text(bill)
             else:
                 diff.changes, diff.totals = diff_lines(stored[run.id] if run else [], bill.lines)
             diffs.append(diff)

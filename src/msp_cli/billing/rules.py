@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import Any
 
 from msp_cli.billing.tiers import SUPPORT_PLANS, Tier, format_tiers, parse_tiers
-from msp_cli.common.money import DEFAULT_CURRENCY, MONEY, ZERO, format_money, multiply
+from msp_cli.common.money import DEFAULT_CURRENCY, MONEY, ZERO, format_money, multiply, negate
 from msp_cli.common.months import month_in_range
 from msp_cli.common.patterns import has_wildcard, literal_length, matches
 
@@ -116,7 +116,7 @@ class Rule:
     def signed_amount(self) -> Decimal:
         """A fee's line price; a credit is negative."""
         assert self.amount is not None
-        return self.amount if self.kind == "fee" else -self.amount
+        return self.amount if self.kind == "fee" else negate(self.amount)
 
     @property
     def owner(self) -> str:

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from msp_cli.common.errors import InvalidInput
 from msp_cli.common.money import MONEY, ZERO, canonical, format_amount, parse_decimal
+from msp_cli.common.text import shown
 
 MAX_TIERS = 10
 MAX_PERCENT = Decimal(1000)
@@ -44,22 +45,22 @@ def parse_tiers(text: str) -> tuple[Tier, ...]:
     """`0:10,10000:7,80000:5` -> tiers; bad input is one InvalidInput naming the tier."""
     items = [item.strip() for item in text.split(",")]
     if not text.strip() or any(not item for item in items):
-        raise InvalidInput(f"invalid --tiers {text!r}: expected LOWER:PERCENT pairs such as 0:10,10000:7")
+        raise InvalidInput(f"invalid --tiers {shown(text)}: expected LOWER:PERCENT pairs such as 0:10,10000:7")
     if len(items) > MAX_TIERS:
-        raise InvalidInput(f"invalid --tiers {text!r}: {len(items)} tiers (at most {MAX_TIERS})")
+        raise InvalidInput(f"invalid --tiers {shown(text)}: {len(items)} tiers (at most {MAX_TIERS})")
     tiers: list[Tier] = []
     for item in items:
         lower_text, colon, percent_text = item.partition(":")
         if not colon:
-            raise InvalidInput(f"invalid tier {item!r} in --tiers: expected LOWER:PERCENT such as 10000:7")
+            raise InvalidInput(f"invalid tier {shown(item)} in --tiers: expected LOWER:PERCENT such as 10000:7")
         lower = parse_decimal(lower_text, "tier bound", max_places=2)
         percent = parse_decimal(percent_text, "tier percent", max_places=6)
         if percent <= MIN_PERCENT or percent > MAX_PERCENT:
-            raise InvalidInput(f"invalid tier {item!r}: the percent must be more than -100 and at most 1000")
+            raise InvalidInput(f"invalid tier {shown(item)}: the percent must be more than -100 and at most 1000")
         if not tiers and lower != 0:
-            raise InvalidInput(f"invalid --tiers {text!r}: the first tier must start at 0")
+            raise InvalidInput(f"invalid --tiers {shown(text)}: the first tier must start at 0")
         if tiers and lower <= tiers[-1].lower:
-            raise InvalidInput(f"invalid --tiers {text!r}: tier bounds must increase ({item!r})")
+            raise InvalidInput(f"invalid --tiers {shown(text)}: tier bounds must increase ({shown(item)})")
         tiers.append(Tier(canonical(lower, 0), canonical(percent, 0)))
     return tuple(tiers)
 
@@ -138,7 +139,7 @@ SUPPORT_PLANS = {
 def check_support_plan(value: str) -> str:
     name = value.strip().lower()
     if name not in SUPPORT_PLANS:
-        raise InvalidInput(f"invalid --support {value!r}: choose one of {', '.join(SUPPORT_PLANS)}")
+        raise InvalidInput(f"invalid --support {shown(value)}: choose one of {', '.join(SUPPORT_PLANS)}")
     return name
 
 

@@ -29,6 +29,7 @@ from msp_cli.store.models import BillLine, Invoice, RebillRun, RebillTotal
 CUSTOMER_LINE_FIELDS = ("line", "linked_account", "service", "publisher", "currency", "price")
 OPERATOR_LINE_FIELDS = ("line", "linked_account", "service", "publisher", "currency", "cost", "price")
 EXPLAIN_FIELDS = ("rule_id", "rule", "detail")
+# Every amount travels with its currency: a bill may hold lines in several.
 EXPORT_FIELDS = (
     "customer",
     "month",

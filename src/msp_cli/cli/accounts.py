@@ -6,7 +6,7 @@ import typer
 
 from msp_cli.cli import context
 from msp_cli.cli.options import FORMAT, YES
-from msp_cli.cli.output import Column, Format
+from msp_cli.cli.output import Column, Format, visible, without
 from msp_cli.cli.registry import group_app
 
 app = group_app("accounts")
@@ -51,11 +51,13 @@ def list_(
 ) -> None:
     """List linked accounts."""
     from msp_cli.directory.accounts import list_accounts
+    from msp_cli.directory.customers import hidden_fields
 
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):
         rows = list_accounts(session, actor, unassigned=unassigned, customer=customer, payer_id=payer)
-    app_ctx.emit(rows, COLUMNS, fmt)
+        hidden = hidden_fields(actor)
+    app_ctx.emit(without(rows, hidden), visible(COLUMNS, hidden), fmt)
 
 
 @app.command("assign")
@@ -104,10 +106,13 @@ def match(
     fmt: Format = FORMAT,
 ) -> None:
     """Preview which linked accounts a pattern matches (case-insensitive, whole name)."""
+    from msp_cli.common.text import shown
     from msp_cli.directory.accounts import match_accounts
+    from msp_cli.directory.customers import hidden_fields
 
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):
         rows = match_accounts(session, actor, pattern, payer_id=payer)
-    app_ctx.chatter(f"{len(rows)} accounts match {pattern!r}")
-    app_ctx.emit(rows, COLUMNS, fmt)
+        hidden = hidden_fields(actor)
+    app_ctx.chatter(f"{len(rows)} accounts match {shown(pattern)}")
+    app_ctx.emit(without(rows, hidden), visible(COLUMNS, hidden), fmt)

@@ -27,7 +27,10 @@ from msp_cli.common.errors import (
     Partial,
     PermissionDenied,
     RuleViolation,
+    WriteFailed,
+    write_error,
 )
+from msp_cli.common.text import cut, printable
 
 # The one place where error types become exit codes (docs/exit-codes.md); any other
 # MspError (DatabaseError: a database or environment that cannot be used) is 1.
@@ -51,13 +54,29 @@ def exit_code_for(error: MspError) -> int:
     return INTERNAL_ERROR
 
 
+MAX_ERROR = 1_000  # characters: values are echoed cut to ~100 (text.shown); this is a backstop
+
+
 def _print_error(stream: Any, message: str, hint: str | None = None, label: str | None = "error: ") -> None:
+    """One line (and a hint): control characters in echoed values escaped, and the line
+    kept short even when a message quotes a whole bad value."""
     if label is None:  # the command reported it already
         return
-    stream.write(f"{label}{message}\n")
+    stream.write(f"{label}{cut(printable(message), MAX_ERROR)}\n")
     if hint:
-        stream.write(f"hint: {hint}\n")
+        stream.write(f"hint: {cut(printable(hint), MAX_ERROR)}\n")
     stream.flush()
+
+
+def _discard_stdout(stdout: Any) -> None:
+    """After a failed write to standard output, point it at /dev/null: the unwritten
+    rest would otherwise fail again when Python flushes it at exit, with a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (tests): nothing is flushed at exit
 
 
 class MspGroup(TyperGroup):
@@ -102,6 +121,7 @@ class MspGroup(TyperGroup):
 
         # A test may hand in its own terminal (cli/terminal.py) as the context object.
         err = getattr(extra.get("obj"), "stderr", None) or sys.stderr
+        out = getattr(extra.get("obj"), "stdout", None) or sys.stdout
         try:
             rv = super().main(
                 args=args,
@@ -112,6 +132,7 @@ class MspGroup(TyperGroup):
                 **extra,
             )
             code = rv if isinstance(rv, int) else 0
+            out.flush()  # a full disk under `> FILE` shows here, not at interpreter exit
         except MspError as exc:
             _print_error(err, str(exc), exc.hint, exc.label)
             code = exit_code_for(exc)
@@ -127,11 +148,18 @@ class MspGroup(TyperGroup):
         except (typer.Abort, KeyboardInterrupt):
             _print_error(err, "interrupted", label="")
             code = exit_code_for(Interrupted(""))
-        except Exception as exc:  # a bug, not a user's mistake: one line, details on demand
-            if os.environ.get("MSP_DEBUG"):
+        except Exception as exc:
+            failed = write_error("standard output", exc) if isinstance(exc, OSError) else None
+            if isinstance(failed, WriteFailed):  # `msp ... > /dev/full`: a failing environment
+                _print_error(err, str(failed), failed.hint)
+                _discard_stdout(out)
+                code = exit_code_for(failed)
+            elif os.environ.get("MSP_DEBUG"):
                 raise
-            _print_error(err, f"internal error: {exc.__class__.__name__}: {exc}", "run with MSP_DEBUG=1 for details")
-            code = INTERNAL_ERROR
+            else:  # a bug, not a user's mistake: one line, details on demand
+                message = f"internal error: {exc.__class__.__name__}: {exc}"
+                _print_error(err, message, "run with MSP_DEBUG=1 for details")
+                code = INTERNAL_ERROR
         if standalone_mode:
             sys.exit(code)
         return code

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from msp_cli.cli import context
-from msp_cli.cli.options import FORMAT
+from msp_cli.cli.options import FORMAT, whole_number
 from msp_cli.cli.output import Column, Format
 from msp_cli.cli.registry import group_app
 from msp_cli.common.errors import DatabaseError
@@ -26,9 +26,15 @@ COLUMNS = [
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    limit: int = typer.Option(50, "--limit", "-n", min=0, help="Newest N records (0 = all)."),
-    action: str = typer.Option(None, "--action", help="Only this action (`*` wildcard), e.g. 'customer.*'."),
-    target: str = typer.Option(None, "--target", help="Only records about this target."),
+    limit: int = typer.Option(
+        50, "--limit", "-n", parser=whole_number("limit", minimum=0), help="Newest N records (0 = all)."
+    ),
+    action: str = typer.Option(
+        None, "--action", metavar="PATTERN", help="Only actions like this ('*' wildcard, any case), e.g. 'customer.*'."
+    ),
+    target: str = typer.Option(
+        None, "--target", metavar="PATTERN", help="Only targets like this ('*' wildcard, any case)."
+    ),
     fmt: Format = FORMAT,
 ) -> None:
     """List audit records, newest first."""
@@ -51,6 +57,9 @@ def verify(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     if fmt is Format.json:
         app_ctx.write_json(result)
     if result.ok:
-        app_ctx.say(f"audit log intact: {result.records} records verified")
+        # The newest hash anchors the chain: kept elsewhere, it shows a deleted newest
+        # record even when the head was rewritten to match (docs/security.md).
+        newest = f"; newest record {result.records}, hash {result.newest_hash}" if result.newest_hash else ""
+        app_ctx.say(f"audit log intact: {result.records} records verified{newest}")
         return
     raise DatabaseError(f"audit chain broken at record {result.broken_id}: {result.reason}")

@@ -42,19 +42,47 @@ def set_(
     key: str = typer.Argument(..., help="db, actor, currency or rebill_cooldown_hours."),
     value: str = typer.Argument(..., help="The new value."),
 ) -> None:
-    """Write one setting to the config file."""
+    """Write one setting to the config file (recorded in the audit log of the database in
+    use, when there is one). Only the operator may: refused under --as (exit 7)."""
+    from msp_cli.access.actors import unresolved_actor
     from msp_cli.common.settings import write_setting
     from msp_cli.store.database import mask_url
 
     app_ctx = context.get(ctx)
-    path = app_ctx.settings.config_path
+    settings = app_ctx.settings
+    unresolved_actor(settings.actor, settings.as_user).require_operator("change the configuration")
+    path = settings.config_path
     stored = write_setting(path, key, value)
     shown = mask_url(str(stored)) if key == "db" else stored
+    _record_in_audit_log(app_ctx, key, shown)
     app_ctx.say(f"{key} = {shown} (in {path})")
+
+
+def _record_in_audit_log(app_ctx: context.AppContext, key: str, value: object) -> None:
+    """Audit the change in the database in use; a database that does not exist yet is not
+    created for it, and one that cannot be reached leaves the change unrecorded (said)."""
+    from pathlib import Path
+
+    from msp_cli.access.audit import record_setting
+    from msp_cli.common.errors import MspError
+    from msp_cli.store.database import database_url
+
+    url = database_url(app_ctx.settings.db)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return
+    try:
+        with app_ctx.session() as (session, actor):
+            record_setting(session, actor, key, value, str(app_ctx.settings.config_path))
+    except MspError as exc:
+        app_ctx.warn(f"the change is not in the audit log: {exc}")
 
 
 @app.command("path")
 def path(ctx: typer.Context) -> None:
     """Print the config file's path."""
+    from msp_cli.common.text import printable
+
     app_ctx = context.get(ctx)
-    app_ctx.stdout.write(f"{app_ctx.settings.config_path}\n")
+    config_path = str(app_ctx.settings.config_path)
+    # As data for `$(msp config path)`; a terminal gets its control characters escaped.
+    app_ctx.stdout.write(f"{printable(config_path) if app_ctx.terminal.stdout_tty else config_path}\n")

@@ -13,6 +13,7 @@ import typer
 from msp_cli.cli.output import Column, Format, emit, emit_one, output_file, print_record, print_table, write_json
 from msp_cli.cli.terminal import Terminal
 from msp_cli.common.errors import Aborted, Interrupted, InvalidInput, Partial
+from msp_cli.common.text import printable
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -69,7 +70,9 @@ class AppContext:
     # -- messages: stderr; data: stdout ---------------------------------------------
 
     def say(self, message: str) -> None:
-        self.terminal.stderr.write(message + "\n")
+        # A message may quote a file name, a service name or an actor: its control
+        # characters are escaped, so it cannot act on the terminal (text.printable).
+        self.terminal.stderr.write(printable(message) + "\n")
         self.terminal.stderr.flush()
 
     def warn(self, message: str) -> None:
@@ -115,7 +118,7 @@ class AppContext:
                 f"refusing to {action} without --yes when not running interactively",
                 hint="add --yes to confirm",
             )
-        self.terminal.stderr.write(f"{question} [y/N]: ")
+        self.terminal.stderr.write(f"{printable(question)} [y/N]: ")
         self.terminal.stderr.flush()
         try:
             answer = self.terminal.stdin.readline()

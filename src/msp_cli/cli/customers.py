@@ -12,6 +12,8 @@ from msp_cli.cli.output import (
     Column,
     Format,
     count,
+    visible,
+    without,
     write_csv,
 )
 from msp_cli.cli.registry import group_app
@@ -44,18 +46,22 @@ ACCOUNT_COLUMNS = [
 ]
 
 
-def _show(app_ctx: context.AppContext, detail: Any, fmt: Format) -> None:
+def _show(app_ctx: context.AppContext, detail: Any, fmt: Format, hidden: tuple[str, ...]) -> None:
+    """One customer; `hidden`: the fields the acting user may not see, left out."""
+    shown = without(detail, hidden)
     if fmt is Format.json:
-        app_ctx.write_json(detail)
+        app_ctx.write_json(shown)
     elif fmt is Format.csv:
-        write_csv(app_ctx.stdout, [detail], [*DETAIL_COLUMNS, Column("accounts")])
+        columns = visible([*DETAIL_COLUMNS, Column("accounts")], hidden)
+        write_csv(app_ctx.stdout, [shown], columns, tty=app_ctx.terminal.stdout_tty)
     else:
-        app_ctx.print_record(detail, DETAIL_COLUMNS)
-        accounts = detail.accounts
+        app_ctx.print_record(shown, visible(DETAIL_COLUMNS, hidden))
+        accounts = without(detail.accounts, hidden)
+        columns = visible(ACCOUNT_COLUMNS, hidden)
         if accounts:
-            app_ctx.print_table(accounts, ACCOUNT_COLUMNS, title=f"linked accounts ({len(accounts)})")
+            app_ctx.print_table(accounts, columns, title=f"linked accounts ({len(accounts)})")
         else:
-            app_ctx.print_table([], ACCOUNT_COLUMNS, title="linked accounts (none)")
+            app_ctx.print_table([], columns, title="linked accounts (none)")
 
 
 @app.command("create")
@@ -75,7 +81,7 @@ def create(
     fmt: Format = FORMAT,
 ) -> None:
     """Create a customer; a dedicated customer receives its payers' accounts automatically."""
-    from msp_cli.directory.customers import create_customer
+    from msp_cli.directory.customers import create_customer, hidden_fields
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
@@ -90,19 +96,21 @@ def create(
             basis=basis,
             plan=plan,
         )
+        hidden = hidden_fields(actor)
     app_ctx.chatter(f"created customer {detail.code} with {len(detail.accounts)} linked accounts")
-    _show(app_ctx, detail, fmt)
+    _show(app_ctx, detail, fmt, hidden)
 
 
 @app.command("list")
 def list_(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     """List customers."""
-    from msp_cli.directory.customers import list_customers
+    from msp_cli.directory.customers import hidden_fields, list_customers
 
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):
         rows = list_customers(session, actor)
-    app_ctx.emit(rows, LIST_COLUMNS, fmt)
+        hidden = hidden_fields(actor)
+    app_ctx.emit(without(rows, hidden), visible(LIST_COLUMNS, hidden), fmt)
 
 
 @app.command("show")
@@ -110,12 +118,13 @@ def show(
     ctx: typer.Context, code: str = typer.Argument(..., help="Customer code (any case)."), fmt: Format = FORMAT
 ) -> None:
     """Show a customer's scope: payers, patterns, linked accounts, users, last rebill."""
-    from msp_cli.directory.customers import show_customer
+    from msp_cli.directory.customers import hidden_fields, show_customer
 
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):
         detail = show_customer(session, actor, code)
-    _show(app_ctx, detail, fmt)
+        hidden = hidden_fields(actor)
+    _show(app_ctx, detail, fmt, hidden)
 
 
 @app.command("update")
@@ -137,10 +146,11 @@ def update(
     fmt: Format = FORMAT,
 ) -> None:
     """Change a customer. Auto-assigned accounts follow the new patterns; manual ones stay."""
-    from msp_cli.directory.customers import update_customer
+    from msp_cli.directory.customers import hidden_fields, update_customer
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
+        hidden = hidden_fields(actor)
         detail, result = update_customer(
             session,
             actor,
@@ -162,7 +172,7 @@ def update(
         )
     if result.auto_assigned:
         app_ctx.say(f"auto-assigned {len(result.auto_assigned)} accounts: {', '.join(result.auto_assigned)}")
-    _show(app_ctx, detail, fmt)
+    _show(app_ctx, detail, fmt, hidden)
 
 
 @app.command("delete")

@@ -21,9 +21,12 @@ def copy(
     fmt: Format = FORMAT,
 ) -> None:
     """Copy every table to an empty database, then verify row counts and the audit chain."""
+    from msp_cli.access.actors import unresolved_actor
     from msp_cli.access.database_copy import copy_database
 
     app_ctx = context.get(ctx)
+    # `db` commands are the operator's: refused under --as before any database is opened.
+    unresolved_actor(app_ctx.settings.actor, app_ctx.settings.as_user).require_operator("copy the database")
     report = copy_database(app_ctx.database, to, app_ctx.acting_user())
     rows = [{"table": name, "rows": count} for name, count in report.tables.items()]
     app_ctx.emit(rows, [Column("table"), Column("rows", justify="right")], fmt)

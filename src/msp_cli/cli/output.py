@@ -1,9 +1,12 @@
 """Rendering results as table, JSON or CSV, the same way for every command.
 
-User data is always printed as text, never interpreted as rich markup. Tables sent to a
-pipe or file are never cut short or wrapped; there is no colour when stdout is not a
-terminal or NO_COLOR is set. JSON keys are the SPEC's field names; money is a string in
-full precision in JSON and CSV, rounded to cents in tables.
+User data is always printed as text, never interpreted as rich markup, and control
+characters in it (escape sequences, tabs, line breaks) are written as escapes (`\x1b`)
+in tables, JSON and CSV on a terminal, so no value can act on the terminal or split a
+row (common/text.py). Tables sent to a pipe or file are never cut short or wrapped;
+there is no colour when stdout is not a terminal or NO_COLOR is set. JSON keys are the
+SPEC's field names; money is a string in full precision in JSON and CSV, rounded to
+cents in tables.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import csv
 import dataclasses
 import json
 import operator
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,8 +27,9 @@ from typing import IO, Any, Literal
 from msp_cli.cli.terminal import Terminal
 from msp_cli.common.clock import iso_time
 from msp_cli.common.csv_input import is_formula_like
-from msp_cli.common.errors import InvalidInput
+from msp_cli.common.errors import InvalidInput, write_error
 from msp_cli.common.money import format_amount
+from msp_cli.common.text import is_control, printable
 
 
 class Format(str, Enum):
@@ -83,13 +88,33 @@ def plain(value: Any) -> Any:
     return value
 
 
+def without(value: Any, keys: Collection[str]) -> Any:
+    """Records (dataclasses or dicts, alone, in lists or nested) as dicts without `keys`:
+    what the acting user may not see is left out of every format, never shown empty or
+    false. Other values are kept as they are, so they render as before."""
+    if not keys:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [without(v, keys) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {k: without(v, keys) for k, v in value.items() if k not in keys}
+    return value
+
+
+def visible(columns: Sequence[Column], keys: Collection[str]) -> list[Column]:
+    """The columns that are not left out (see `without`)."""
+    return [c for c in columns if c.key not in keys]
+
+
 def count(number: int, noun: str) -> str:
     """'1 user', '2 users' (nouns that take an s)."""
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def cell_text(value: Any, column: Column | None = None) -> str:
-    """How one value reads in a table cell."""
+    """How one value reads in a table cell (control characters escaped)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -101,8 +126,8 @@ def cell_text(value: Any, column: Column | None = None) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(cell_text(v) for v in value)
     if isinstance(value, dict):
-        return json.dumps(plain(value), ensure_ascii=False, sort_keys=True)
-    return str(value)
+        return printable(json.dumps(plain(value), ensure_ascii=False, sort_keys=True))
+    return printable(str(value))
 
 
 def neutralise(text: str) -> str:
@@ -136,9 +161,15 @@ def _get(row: Any, key: str) -> Any:
     return row.get(key) if isinstance(row, dict) else getattr(row, key, None)
 
 
-def write_csv(stream: IO[str], rows: Sequence[Any], columns: Sequence[Column]) -> None:
+def write_csv(stream: IO[str], rows: Sequence[Any], columns: Sequence[Column], *, tty: bool = False) -> None:
+    """CSV as data (files and pipes get the values as stored); on a terminal (`tty`),
+    control characters are escaped like in tables."""
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow([c.key for c in columns])
+    if tty:
+        for row in rows:
+            writer.writerow([printable(csv_cell(_get(row, c.key))) for c in columns])
+        return
     for row in rows:
         writer.writerow([csv_cell(_get(row, c.key)) for c in columns])
 
@@ -154,8 +185,11 @@ def output_file(path: str | None, stdout: IO[str]) -> Iterator[IO[str]]:
         stream = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed below; opening is what fails)
     except OSError as exc:
         raise InvalidInput(f"cannot write {path}: {exc.strerror}") from None
-    with stream:
-        yield stream
+    try:
+        with stream:
+            yield stream
+    except OSError as exc:  # a full disk (or /dev/full): one line naming the file
+        raise write_error(path, exc) from None
 
 
 def write_json(stream: IO[str], data: Any) -> None:
@@ -170,7 +204,30 @@ def write_json(stream: IO[str], data: Any) -> None:
             text = "[\n  " + ",\n  ".join(map(encode, data)) + "\n]"
     else:
         text = json.dumps(data, indent=2, ensure_ascii=False)
-    stream.write(text + "\n")
+    stream.write(json_escaped(text) + "\n")
+
+
+def json_escaped(text: str) -> str:
+    """JSON text whose strings escape every control character: json escapes those below
+    U+0020 but writes DEL, the C1 controls (U+009B starts an escape sequence on some
+    terminals), line separators and bidirectional overrides as they are."""
+    if text.isascii() and "\x7f" not in text:
+        return text  # json.dumps already escaped everything below U+0020
+    return _BEYOND_ASCII.sub(_escape_if_control, text)
+
+
+_BEYOND_ASCII = re.compile(r"[^\x00-\x7e]")
+
+
+def _escape_if_control(match: re.Match[str]) -> str:
+    ch = match.group()
+    if not is_control(ch):
+        return ch
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a character outside the BMP: its UTF-16 surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def make_console(terminal: Terminal, stream: IO[str], tty: bool) -> Any:
@@ -257,7 +314,7 @@ def emit(terminal: Terminal, rows: Sequence[Any], columns: Sequence[Column], fmt
     if fmt is Format.json:
         write_json(terminal.stdout, list(rows))
     elif fmt is Format.csv:
-        write_csv(terminal.stdout, rows, columns)
+        write_csv(terminal.stdout, rows, columns, tty=terminal.stdout_tty)
     else:
         print_table(terminal, rows, columns)
 
@@ -267,6 +324,6 @@ def emit_one(terminal: Terminal, record: Any, columns: Sequence[Column], fmt: Fo
     if fmt is Format.json:
         write_json(terminal.stdout, record)
     elif fmt is Format.csv:
-        write_csv(terminal.stdout, [record], columns)
+        write_csv(terminal.stdout, [record], columns, tty=terminal.stdout_tty)
     else:
         print_record(terminal, record, columns)

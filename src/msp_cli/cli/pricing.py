@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from msp_cli.cli import context
-from msp_cli.cli.options import FORMAT, YES
+from msp_cli.cli.options import FORMAT, YES, whole_number
 from msp_cli.cli.output import Column, Format
 from msp_cli.cli.registry import group_app
 
@@ -138,7 +138,9 @@ def list_(
 @app.command("remove")
 def remove(
     ctx: typer.Context,
-    rule_id: int = typer.Argument(..., metavar="ID", help="The rule id (see msp pricing list)."),
+    rule_id: int = typer.Argument(
+        ..., metavar="ID", parser=whole_number("rule id", minimum=1), help="The rule id (see msp pricing list)."
+    ),
     yes: bool = YES,
 ) -> None:
     """Remove a pricing rule. Bills already computed keep their explanation."""

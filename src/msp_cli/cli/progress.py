@@ -10,6 +10,7 @@ from typing import Any
 
 from msp_cli.cli.output import make_console
 from msp_cli.cli.terminal import Terminal
+from msp_cli.common.text import printable
 
 # update(done, total): total None when unknown (reading a pipe)
 ProgressUpdate = Callable[[int, "int | None"], None]
@@ -63,7 +64,7 @@ def file_progress(terminal: Terminal) -> Iterator[FileProgress | None]:
 
         def report(label: str, fraction: float) -> None:
             if label not in tasks:
-                tasks[label] = bars.add_task(label, total=1.0)
+                tasks[label] = bars.add_task(printable(label), total=1.0)  # a file name may hold escapes
             bars.update(tasks[label], completed=fraction)
 
         yield report

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from msp_cli.cli import context
-from msp_cli.cli.options import FORMAT
+from msp_cli.cli.options import FORMAT, whole_number
 from msp_cli.cli.output import Column, Format, write_csv, write_json
 from msp_cli.cli.progress import progress_bar
 from msp_cli.cli.registry import group_app
@@ -219,7 +219,13 @@ def show(
     ctx: typer.Context,
     customer: str = typer.Option(..., "--customer", metavar="CODE", help="Customer code (any case)."),
     month: str = MONTH,
-    version: int = typer.Option(None, "--version", metavar="N", help="An earlier version (default: the current one)."),
+    version: int = typer.Option(
+        None,
+        "--version",
+        metavar="N",
+        parser=whole_number("version", minimum=1),
+        help="An earlier version (default: the current one).",
+    ),
     explain: bool = typer.Option(False, "--explain", help="Name the rule behind each price."),
     fmt: Format = FORMAT,
 ) -> None:
@@ -234,7 +240,7 @@ def show(
     if fmt is Format.json:
         app_ctx.write_json(bill)
     elif fmt is Format.csv:
-        write_csv(app_ctx.stdout, bill.lines, columns)
+        write_csv(app_ctx.stdout, bill.lines, columns, tty=app_ctx.terminal.stdout_tty)
     else:
         invoice = bill.invoice
         header = {
@@ -305,7 +311,8 @@ def export(
         if fmt is ExportFormat.json:
             write_json(stream, export.rows)
         else:
-            write_csv(stream, export.rows, [Column(key) for key in export.columns])
+            tty = stream is app_ctx.stdout and app_ctx.terminal.stdout_tty
+            write_csv(stream, export.rows, [Column(key) for key in export.columns], tty=tty)
     if output not in (None, "-"):
         app_ctx.chatter(f"exported {len(export.rows)} lines to {output}")
 

@@ -91,7 +91,8 @@ def export(
     with app_ctx.session(write=False) as (session, actor):
         rows = list_users(session, actor, code)
     with app_ctx.output(output) as stream:
-        write_csv(stream, rows, [Column(key) for key in EXPORT_COLUMNS])
+        tty = stream is app_ctx.stdout and app_ctx.terminal.stdout_tty
+        write_csv(stream, rows, [Column(key) for key in EXPORT_COLUMNS], tty=tty)
     if output not in (None, "-"):
         app_ctx.chatter(f"exported {len(rows)} users to {output}")
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, ClassVar
 
 from msp_cli.common.errors import InvalidInput
+from msp_cli.common.text import cut, shown
 
 # A CSV cell that begins with one of these was neutralised on export (OWASP CSV
 # injection): `'=1+2`. Import removes that prefix again so an export round-trips.
@@ -145,7 +146,15 @@ class CsvReader:
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise self.error(reader.line_num or start, f"malformed CSV: {exc}")
+                if "new-line character seen in unquoted field" in str(exc):
+                    # The stream splits lines at LF only: a file whose lines end with a
+                    # bare CR (classic Mac OS) arrives as one long line.
+                    raise self.error(
+                        reader.line_num or start,
+                        "malformed CSV: lines end with a bare carriage return (classic Mac OS line endings); "
+                        "save the file with LF or CRLF line endings",
+                    )
+                raise self.error(reader.line_num or start, f"malformed CSV: {cut(str(exc))}")
             end = reader.line_num
             self.lines_read = end
             if any("\x00" in value for value in record):
@@ -168,10 +177,11 @@ class CsvReader:
         else:
             missing = [c for c in self.required if c not in names]
             if missing:
-                raise self.error(line, f"no {missing[0]!r} column in the header (columns: {', '.join(names)})")
+                columns = cut(", ".join(names), 200)
+                raise self.error(line, f"no {shown(missing[0])} column in the header (columns: {columns})")
             duplicated = sorted({n for n in names if names.count(n) > 1 and n in known})
             if duplicated:
-                raise self.error(line, f"column {duplicated[0]!r} appears twice in the header")
+                raise self.error(line, f"column {shown(duplicated[0])} appears twice in the header")
             self.columns = names
         yield from self._rows(records)
 
@@ -216,3 +226,43 @@ def ragged_csv_error(label: str, path: Path, *, compressed: bool = False) -> Inv
         return InvalidInput(f"{label}: cannot read CSV: rows do not share one layout of columns")
     row, expected, found = ragged
     return InvalidInput(f"{label}: row {row}: expected {expected} columns, found {found} (is the file cut off?)")
+
+
+def _oversized_record(stream: IO[str], limit: int) -> tuple[int, int, str, int] | None:
+    """(data row number, line number, column, its length) of the first record longer than
+    `limit` characters, naming its longest field's column; None if there is none."""
+    reader = csv.reader(stream)
+    header: list[str] = []
+    start = 1
+    try:
+        for number, record in enumerate(reader):
+            if number == 0:
+                header = record
+            elif sum(len(v) + 1 for v in record) > limit:
+                longest = max(range(len(record)), key=lambda i: len(record[i]))
+                column = header[longest] if longest < len(header) else f"column {longest + 1}"
+                return number, start, column, len(record[longest])
+            start = reader.line_num + 1
+    except csv.Error:
+        return None  # a field past csv's own limit: the caller says what it can
+    return None
+
+
+def long_line_error(label: str, path: Path, limit: int, *, compressed: bool = False) -> InvalidInput:
+    """The error for a CSV file with a line longer than DuckDB reads (2 MB), naming the
+    row, its line and the longest field's column."""
+    import gzip
+
+    opener = gzip.open if compressed else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as stream:
+            found = _oversized_record(stream, limit)
+    except (OSError, EOFError):
+        found = None
+    if found is None:
+        return InvalidInput(f"{label}: a line is longer than {limit:,} bytes, more than a FOCUS CSV line may be")
+    row, line, column, length = found
+    return InvalidInput(
+        f"{label}: row {row} (line {line}): field {shown(column, 60)} is {length:,} characters long; "
+        f"a FOCUS CSV line may hold at most {limit:,} bytes"
+    )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from msp_cli.common.errors import InvalidInput
+from msp_cli.common.text import cut, shown
 
 MAX_EMAIL = 254  # RFC 5321 path limit, as email-validator enforces it
 _ASCII_DOMAIN = re.compile(r"[A-Za-z0-9.-]+")
@@ -63,7 +64,7 @@ class EmailNormaliser:
         try:
             return self._validate(address, check_deliverability=False).normalized.lower()
         except self._error as exc:
-            raise InvalidInput(f"invalid email {address!r}: {str(exc).rstrip('.')}") from None
+            raise InvalidInput(f"invalid email {shown(address)}: {cut(str(exc).rstrip('.'))}") from None
 
 
 def normalise_email(value: str) -> str:

@@ -3,6 +3,8 @@ one exit code (docs/exit-codes.md), in one place."""
 
 from __future__ import annotations
 
+import errno
+
 
 class MspError(Exception):
     """Base class for every error a user can cause or meet (exit 1 unless a subclass says)."""
@@ -66,3 +68,22 @@ class Interrupted(MspError):
 class DatabaseError(MspError):
     """The database or the environment cannot be used: newer schema, damaged or locked
     database, broken audit chain, full disk (exit 1)."""
+
+
+class WriteFailed(MspError):
+    """Writing a file or stream failed for a reason outside msp, such as a full disk (exit 1)."""
+
+
+# The device is full, or the user's quota is.
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+
+
+def write_error(label: str, exc: OSError) -> MspError:
+    """The one-line error for a failed write of `label` (a file name, or "standard output"):
+    a full disk is a failing environment (exit 1); a path that cannot be written is the
+    user's to fix (exit 2)."""
+    if exc.errno in _NO_SPACE:
+        return WriteFailed(f"no space left writing {label}", hint="free some disk space, then run the command again")
+    if exc.errno == errno.EFBIG:
+        return WriteFailed(f"file too large writing {label}")
+    return InvalidInput(f"cannot write {label}: {exc.strerror or exc}")

@@ -1,12 +1,15 @@
 """Exact money arithmetic shared by every domain: Decimal with room for NUMERIC(38,18)
-sums, half-even rounding to cents, and how amounts read in messages."""
+sums, half-even rounding to cents, the largest amount msp stores, how amounts read in
+messages, and how numbers typed by users are read (ASCII digits only)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 from msp_cli.common.errors import InvalidInput
+from msp_cli.common.text import shown
 
 # 28 digits (Python's default) could round a NUMERIC(38,18) sum; 80 never does.
 MONEY_PRECISION = 80
@@ -19,12 +22,23 @@ DEFAULT_CURRENCY = "USD"  # fees and credits when the config names none
 # Shared and never modified: every money operation passes it explicitly.
 MONEY = Context(prec=MONEY_PRECISION, rounding=ROUND_HALF_EVEN)
 
+# NUMERIC(38,18) holds 20 digits before the point: an amount must stay below 10^20 in
+# absolute value, on SQLite too (which would store more), so both backends behave alike.
+STORED_LIMIT = Decimal(10) ** 20
+STORED_LIMIT_TEXT = "10^20"
+
+# Numbers users type: ASCII digits, an optional sign and decimal point; no exponent, no
+# `1_000`, no other scripts' digits (Python's Decimal and int accept all three).
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+
 
 def money_context() -> Context:
     return MONEY
 
 
 def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """The sum of amounts, exactly (never Python's default 28-digit context)."""
     add = MONEY.add
     total = ZERO
     for value in values:
@@ -34,6 +48,20 @@ def exact_sum(values: Iterable[Decimal]) -> Decimal:
 
 def multiply(a: Decimal, b: Decimal) -> Decimal:
     return MONEY.multiply(a, b)
+
+
+def subtract(a: Decimal, b: Decimal) -> Decimal:
+    return MONEY.subtract(a, b)
+
+
+def negate(value: Decimal) -> Decimal:
+    """-value, exactly (unary minus rounds to the current context's 28 digits)."""
+    return MONEY.minus(value)
+
+
+def fits_storage(value: Decimal) -> bool:
+    """Whether an amount can be stored: its absolute value is below 10^20."""
+    return MONEY.abs(value) < STORED_LIMIT
 
 
 def to_cents(value: Decimal) -> Decimal:
@@ -63,16 +91,36 @@ def format_difference(value: Decimal) -> str:
 
 
 def parse_decimal(text: str, what: str, *, max_places: int) -> Decimal:
-    """A user-typed number: finite, plain notation, at most `max_places` decimals."""
+    """A user-typed number: ASCII digits in plain notation, at most `max_places` decimals."""
+    clean = text.strip() if isinstance(text, str) else ""
+    if _DECIMAL_TEXT.fullmatch(clean) is None:
+        raise InvalidInput(f"invalid {what} {shown(text)}: expected a number such as 12.5")
     try:
-        value = Decimal(text.strip())
-    except (InvalidOperation, AttributeError):
-        raise InvalidInput(f"invalid {what} {text!r}: expected a number such as 12.5")
-    if not value.is_finite() or "e" in text.lower():
-        raise InvalidInput(f"invalid {what} {text!r}: expected a number such as 12.5")
+        value = Decimal(clean)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
+        raise InvalidInput(f"invalid {what} {shown(text)}: expected a number such as 12.5")
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > max_places:
-        raise InvalidInput(f"invalid {what} {text!r}: at most {max_places} decimal places")
+        raise InvalidInput(f"invalid {what} {shown(text)}: at most {max_places} decimal places")
+    return value
+
+
+def parse_amount(text: str, what: str, *, max_places: int = 2) -> Decimal:
+    """A user-typed amount of money: `parse_decimal`, and small enough to be stored."""
+    value = parse_decimal(text, what, max_places=max_places)
+    if not fits_storage(value):
+        raise InvalidInput(f"invalid {what} {shown(text)}: too large (amounts must stay below {STORED_LIMIT_TEXT})")
+    return value
+
+
+def parse_integer(text: str, what: str, *, minimum: int | None = None) -> int:
+    """A user-typed whole number in ASCII digits (`١٢` and `1_000` are refused)."""
+    clean = text.strip()
+    if _INTEGER_TEXT.fullmatch(clean) is None or len(clean) > 30:
+        raise InvalidInput(f"invalid {what} {shown(text)}: expected a whole number such as 12")
+    value = int(clean)
+    if minimum is not None and value < minimum:
+        raise InvalidInput(f"invalid {what} {shown(text)}: must be at least {minimum}")
     return value
 
 

@@ -7,17 +7,21 @@ from datetime import datetime
 
 from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import InvalidInput
+from msp_cli.common.text import shown
 
-MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
+# ASCII digits only: `\d` would also take '２０２６' or '٢٠٢٦', which then never
+# compare as months (a rule from '２０２６-01' would never be in force).
+MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 def parse_month(value: str | None, what: str = "month") -> str:
-    """`2026-10` -> '2026-10'; `2026-13`, `2026-1`, `26-10` or '' -> InvalidInput (exit 2)."""
+    """`2026-10` -> '2026-10'; `2026-13`, `2026-1`, `26-10`, non-ASCII digits or '' ->
+    InvalidInput (exit 2)."""
     text = (value or "").strip()
     match = MONTH_RE.fullmatch(text)
     if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
-        shown = repr(value) if value else "empty"
-        raise InvalidInput(f"invalid {what} {shown}: expected YYYY-MM, such as 2026-10")
+        echoed = shown(value) if value else "empty"
+        raise InvalidInput(f"invalid {what} {echoed}: expected YYYY-MM, such as 2026-10")
     return text
 
 

@@ -9,13 +9,15 @@ import getpass
 import os
 import tomllib
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import tomli_w
 
-from msp_cli.common.errors import InvalidInput
-from msp_cli.common.money import DEFAULT_CURRENCY, is_currency_code
+from msp_cli.common.errors import InvalidInput, write_error
+from msp_cli.common.money import DEFAULT_CURRENCY, is_currency_code, parse_decimal
+from msp_cli.common.naming import validate_name
+from msp_cli.common.text import shown
 
 APP_NAME = "msp"
 DEFAULT_COOLDOWN_HOURS = 8  # one rebill per customer every 8 hours (SPEC)
@@ -46,8 +48,9 @@ def default_db_path() -> Path:
 
 def login_name() -> str:
     try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers; still record something
+        name = getpass.getuser()
+        return validate_name(name, "login name")
+    except Exception:  # no usable login name in some containers; still record something
         return "unknown"
 
 
@@ -55,22 +58,25 @@ def validate_setting(key: str, value: str) -> str | int | float:
     """Check a value given to `config set` and return it in its stored type."""
     if key not in KNOWN_KEYS:
         known = ", ".join(sorted(KNOWN_KEYS))
-        raise InvalidInput(f"unknown setting '{key}'", hint=f"known settings: {known}")
+        raise InvalidInput(f"unknown setting {shown(key)}", hint=f"known settings: {known}")
     value = value.strip()
     if not value:
         raise InvalidInput(f"setting '{key}' must not be empty")
     if key == "rebill_cooldown_hours":
-        try:
-            hours = Decimal(value)
-        except InvalidOperation:
-            raise InvalidInput(f"rebill_cooldown_hours must be a number of hours, not '{value}'")
-        if not hours.is_finite() or hours < 0 or hours > 24 * 366:
-            raise InvalidInput(f"rebill_cooldown_hours must be between 0 and 8784, not '{value}'")
+        try:  # ASCII digits only, like every number msp reads
+            hours = parse_decimal(value, "rebill_cooldown_hours", max_places=6)
+        except InvalidInput:
+            raise InvalidInput(f"rebill_cooldown_hours must be a number of hours, not {shown(value)}")
+        if hours < 0 or hours > 24 * 366:
+            raise InvalidInput(f"rebill_cooldown_hours must be between 0 and 8784, not {shown(value)}")
         return int(hours) if hours == hours.to_integral_value() else float(hours)
     if key == "currency":
         if not is_currency_code(value):
-            raise InvalidInput(f"currency must be a 3-letter ISO 4217 code, not '{value}'")
+            raise InvalidInput(f"currency must be a 3-letter ISO 4217 code, not {shown(value)}")
         return value.upper()
+    if key == "actor":
+        # Recorded in every audit record and printed by `audit list`: a name's rules.
+        return validate_name(value, "actor")
     return value
 
 
@@ -115,6 +121,8 @@ def read_config_file(path: Path) -> dict[str, object]:
         return {}
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(f"{path}: not valid TOML: {exc}")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path}: not valid TOML: not UTF-8 text (byte {exc.start + 1})")
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read config file: {exc.strerror}")
     return data
@@ -158,7 +166,7 @@ def load_settings(
         settings.values["db"] = str(default_db_path())
     if settings.values["actor"] is None:
         settings.values["actor"] = login_name()
-    for key in ("currency", "rebill_cooldown_hours"):
+    for key in ("actor", "currency", "rebill_cooldown_hours"):
         source = settings.sources[key]
         if source == "default":
             continue
@@ -176,9 +184,16 @@ def write_setting(path: Path, key: str, value: str) -> object:
     stored = validate_setting(key, value)
     data = read_config_file(path)
     data[key] = stored
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        tomli_w.dump(data, fh)
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            tomli_w.dump(data, fh)
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass  # the directory itself may be missing or unwritable
+        raise write_error(str(path), exc) from None
     return stored

@@ -18,15 +18,19 @@ import hashlib
 import re
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from msp_cli.common.csv_input import ragged_csv_error
+from msp_cli.common.csv_input import long_line_error, ragged_csv_error
 from msp_cli.common.errors import InvalidInput
+from msp_cli.common.money import STORED_LIMIT_TEXT, fits_storage
 from msp_cli.common.naming import MAX_ID, MAX_NAME
+from msp_cli.common.text import cut, shown, spaces_for_controls
 from msp_cli.costs.focus_sql import (
+    CHARGE_CATEGORIES,
     CHECKS,
     KEY_CHECK,
     MACROS,
@@ -61,8 +65,9 @@ def provider_of(name: str | None) -> str:
 
 
 def clean_name(value: str | None, fallback: str) -> str:
-    """A display name from a file: printable, at most 200 characters, else the id."""
-    text = "".join(ch if ch.isprintable() else " " for ch in (value or "")).strip()[:MAX_NAME].strip()
+    """A display name from a file: control characters as spaces, at most 200 characters,
+    else the id."""
+    text = spaces_for_controls(value or "").strip()[:MAX_NAME].strip()
     return text or fallback[:MAX_NAME]
 
 
@@ -141,6 +146,7 @@ class CostBatch:
         import duckdb  # lazy (heavy): `costs months`/`summary` import this module but read no file
 
         self.files: list[FileRead] = []
+        self.readers: list[str] = []  # each file's DuckDB reader, in the order of `files`
         self.closed = False
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
@@ -174,22 +180,35 @@ class CostBatch:
         table = f"part_{len(self.files)}"
         hasher = _Sha256Thread(path)
         hasher.start()
+        reader = reader_sql(path, fmt)
         try:
-            reader = reader_sql(path, fmt)
             columns = self._columns(label, reader, path, fmt)
             sql = ROLLUP.format(table=table, reader=reader, clean=clean_select(columns))
             self._run_with_progress(sql, label, progress)
-            bad = self.con.execute(f"SELECT coalesce(sum(bad), 0) + count_if({KEY_CHECK}) FROM {table}").fetchone()
+            bad = self.con.execute(
+                f"SELECT coalesce(sum(bad), 0) + count_if(({KEY_CHECK}) IS TRUE) FROM {table}"
+            ).fetchone()
             if bad and bad[0]:
                 self._raise_first_bad_value(label, reader, columns)
+            self._describe(read, table)
         except duckdb.Error as exc:
-            raise InvalidInput(_read_error(label, fmt, exc))
+            raise _read_error(label, path, fmt, exc) from None
         finally:
             hasher.join()
         read.sha256 = hasher.result()
-        self._describe(read, table)
         self.files.append(read)
+        self.readers.append(reader)
         return read
+
+    def same_rows(self, first: int, second: int) -> bool:
+        """Whether two files of the batch hold the same rows, whatever their compression,
+        line endings, quoting or row order: the count and the sum of the rows' hashes of
+        both readers agree. (Only asked of files whose roll-ups already look alike.)"""
+        fingerprints = [
+            self.con.execute(f"SELECT count(*), sum(hash(src)) FROM (SELECT * FROM {reader}) src").fetchone()
+            for reader in (self.readers[first], self.readers[second])
+        ]
+        return fingerprints[0] == fingerprints[1]
 
     def _columns(self, label: str, reader: str, path: Path, fmt: str) -> dict[str, str]:
         """The file's column names by lower-case name; a required one missing is an error."""
@@ -199,6 +218,9 @@ class CostBatch:
             # off mid-row) for a one-column file: name that row, not every column as missing.
             raise ragged_csv_error(label, path, compressed=fmt == "csv.gz")
         columns = {name.lower(): name for name in names}
+        duplicated = _duplicated_column(names)
+        if duplicated is not None:
+            raise InvalidInput(f"{label}: column {duplicated} appears more than once (which one holds the data?)")
         missing = [c for c in REQUIRED_COLUMNS if c.lower() not in columns]
         if not any(p.lower() in columns for p in PROVIDER_COLUMNS):
             missing.append("ProviderName")
@@ -249,12 +271,14 @@ class CostBatch:
         if value is None:
             raise InvalidInput(f"{label}: row {row_no}: column {column} is empty")
         if column in AMOUNT_COLUMNS:
-            reason = "not a decimal number (or out of range)"
+            reason = _amount_problem(value)
         elif column.endswith("Start"):
             reason = "not a timestamp"
+        elif column == "ChargeCategory":
+            reason = f"not a FOCUS charge category ({', '.join(CHARGE_CATEGORIES)})"
         else:
             reason = "too long"
-        raise InvalidInput(f"{label}: row {row_no}: column {column}: {value[:60]!r} is {reason}")
+        raise InvalidInput(f"{label}: row {row_no}: column {column}: {shown(value)} is {reason}")
 
     def _describe(self, read: FileRead, table: str) -> None:
         """Per-file facts for the summary and for registering payers and accounts."""
@@ -297,9 +321,11 @@ class CostBatch:
     # -- the combined roll-up ---------------------------------------------------------
 
     def _combined(self) -> str:
+        # Service names lose their control characters here, on the rolled-up rows (far
+        # fewer than the file's), and the outer GROUP BY merges names that become equal.
         parts = " UNION ALL ".join(
-            f"SELECT payer_id, month, account_id, service, charge_category, currency, day, publisher, "
-            f"provider_name, billed_cost, effective_cost, list_cost, rows FROM part_{i}"
+            f"SELECT payer_id, month, account_id, msp_printable(service) AS service, charge_category, currency, "
+            f"day, publisher, provider_name, billed_cost, effective_cost, list_cost, rows FROM part_{i}"
             for i in range(len(self.files))
         )
         # The provider's name is kept as imported, not part of the key: one per key row.
@@ -317,11 +343,13 @@ class CostBatch:
         if not self.files:
             return {}
         result: dict[tuple[str, str], MonthTotals] = {}
-        for payer, month, currency, billed, effective, list_, rows in self.con.execute(f"""
-            SELECT payer_id, month, currency, msp_money(sum(billed_cost)), msp_money(sum(effective_cost)),
-                   msp_money(sum(list_cost)), sum(rows)
-            FROM ({self._combined()}) GROUP BY ALL ORDER BY 1, 2, 3
-        """).fetchall():
+        with self._sums_fit():
+            sums = self.con.execute(f"""
+                SELECT payer_id, month, currency, msp_money(sum(billed_cost)), msp_money(sum(effective_cost)),
+                       msp_money(sum(list_cost)), sum(rows)
+                FROM ({self._combined()}) GROUP BY ALL ORDER BY 1, 2, 3
+            """).fetchall()
+        for payer, month, currency, billed, effective, list_, rows in sums:
             key = (payer, month)
             previous = result.get(key)
             totals = dict(previous.totals) if previous else {}
@@ -344,17 +372,35 @@ class CostBatch:
             return
         cursor = self.con.cursor()
         try:
-            cursor.execute(f"""
-                SELECT payer_id, month, account_id, service, charge_category, currency, day,
-                       msp_money(billed_cost), msp_money(effective_cost), msp_money(list_cost), rows,
-                       publisher, provider_name
-                FROM ({self._combined()})
-                ORDER BY payer_id, month, account_id, service, charge_category, currency, day, publisher
-            """)
-            while batch := cursor.fetchmany(size):
+            with self._sums_fit():
+                cursor.execute(f"""
+                    SELECT payer_id, month, account_id, service, charge_category, currency, day,
+                           msp_money(billed_cost), msp_money(effective_cost), msp_money(list_cost), rows,
+                           publisher, provider_name
+                    FROM ({self._combined()})
+                    ORDER BY payer_id, month, account_id, service, charge_category, currency, day, publisher
+                """)
+                batch = cursor.fetchmany(size)
+            while batch:
                 yield batch
+                with self._sums_fit():
+                    batch = cursor.fetchmany(size)
         finally:
             cursor.close()
+
+    @contextmanager
+    def _sums_fit(self) -> Iterator[None]:
+        """Sums over several files that overflow DECIMAL(38,18) are the files' fault (exit
+        2 naming them), not an internal error."""
+        import duckdb
+
+        try:
+            yield
+        except duckdb.OutOfRangeException:
+            names = cut(", ".join(f.path for f in self.files), 300)
+            raise InvalidInput(
+                f"{names}: amounts add up to {STORED_LIMIT_TEXT} or more in one payer-month, more than msp can store"
+            ) from None
 
 
 ROLLUP_KEYS = (
@@ -394,19 +440,53 @@ class _Sha256Thread(threading.Thread):
         return self.digest
 
 
-def _read_error(label: str, fmt: str, exc: Exception) -> str:
-    """DuckDB's multi-line reader errors as one line; encoding errors in users' words."""
+def _read_error(label: str, path: Path, fmt: str, exc: Exception) -> InvalidInput:
+    """DuckDB's multi-line reader errors as one line in users' words: encoding, a line
+    longer than DuckDB reads, sums too large to store; else its first line."""
+    import duckdb
+
     text = str(exc)
     if "not utf-8 encoded" in text.lower() or "invalid unicode" in text.lower():
         line = re.search(r"Line: (\d+)", text)
         where = f"{label}:{line.group(1)}" if line else label
-        return f"{where}: not UTF-8 text (export the file as UTF-8)"
-    return f"{label}: cannot read {_FORMAT_NAMES[fmt]}: {_first_line(exc)}"
+        return InvalidInput(f"{where}: not UTF-8 text (export the file as UTF-8)")
+    limit = re.search(r"Maximum line size of (\d+) bytes exceeded", text)
+    if limit is not None:
+        # DuckDB's own line number counts from its read buffer: find the line ourselves.
+        return long_line_error(label, path, int(limit.group(1)), compressed=fmt == "csv.gz")
+    if isinstance(exc, duckdb.OutOfRangeException):
+        return InvalidInput(
+            f"{label}: amounts add up to {STORED_LIMIT_TEXT} or more in one payer-month, more than msp can store"
+        )
+    return InvalidInput(f"{label}: cannot read {_FORMAT_NAMES[fmt]}: {_first_line(exc)}")
 
 
 def _first_line(exc: Exception) -> str:
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
-    return lines[0] if lines else exc.__class__.__name__
+    return cut(lines[0], 200) if lines else exc.__class__.__name__
+
+
+def _amount_problem(value: str) -> str:
+    """Why an amount cannot be read: too large to store, or not a number at all."""
+    try:
+        amount = Decimal(value.strip())
+    except InvalidOperation:
+        amount = None
+    if amount is not None and amount.is_finite() and not fits_storage(amount) and "_" not in value:
+        return f"too large (amounts must stay below {STORED_LIMIT_TEXT})"
+    return "not a decimal number (or out of range)"
+
+
+def _duplicated_column(names: list[str]) -> str | None:
+    """A column msp reads that the file has twice (any case): DuckDB names the second one
+    `BilledCost_1` (or `billedcost_2`...), so it would read one of the two at random."""
+    used = {name.lower(): name for name in (*REQUIRED_COLUMNS, *PROVIDER_COLUMNS)}
+    lowered = {name.lower() for name in names}
+    for name in names:
+        base, underscore, number = name.rpartition("_")
+        if underscore and number.isdigit() and number.isascii() and base.lower() in used and base.lower() in lowered:
+            return used[base.lower()]
+    return None
 
 
 def read_cost_files(paths: list[str], progress: Progress | None = None, batch: CostBatch | None = None) -> CostBatch:
@@ -443,7 +523,27 @@ def read_cost_files(paths: list[str], progress: Progress | None = None, batch: C
             if read.sha256 in by_digest:
                 raise InvalidInput(f"{label}: same content as {by_digest[read.sha256]} (a file counts once)")
             by_digest[read.sha256] = label
+        _refuse_same_rows(batch)
     except BaseException:
         batch.close()
         raise
     return batch
+
+
+def _refuse_same_rows(batch: CostBatch) -> None:
+    """Two files with the same rows, however compressed or line-ended (`x.csv.gz` and its
+    `gunzip -k` copy, CRLF and LF), would count twice: refuse them, naming both. Only
+    files whose roll-ups agree on rows, payer-months and totals are compared row by row."""
+    alike: dict[tuple[Any, ...], list[int]] = {}
+    for index, read in enumerate(batch.files):
+        if not read.rows:
+            continue
+        signature = (read.rows, tuple(read.payer_months), tuple(sorted(read.billed.items())))
+        earlier = alike.setdefault(signature, [])
+        for first in earlier:
+            if batch.same_rows(first, index):
+                raise InvalidInput(
+                    f"{read.path}: same content as {batch.files[first].path} (a file counts once, "
+                    "however it is compressed or line-ended)"
+                )
+        earlier.append(index)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from msp_cli.common.naming import MAX_ID
+from msp_cli.common.naming import AZURE_ID_PATTERN, MAX_ID
 
 REQUIRED_COLUMNS = (
     "BillingAccountId",
@@ -29,6 +29,8 @@ REQUIRED_COLUMNS = (
 PROVIDER_COLUMNS = ("ServiceProviderName", "ProviderName")
 # Optional: who sold the charge (a marketplace seller); missing or empty = the provider.
 PUBLISHER_COLUMN = "PublisherName"
+# FOCUS's charge categories; a file's value is matched without regard to case and
+# surrounding spaces, and any other value is refused (a row must not silently leave bills).
 CHARGE_CATEGORIES = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")
 
 
@@ -48,23 +50,31 @@ def reader_sql(path: Path, fmt: str) -> str:
     return f"read_csv({sql_literal(str(path))}, header = true, all_varchar = true, compression = '{compression}')"
 
 
-MACROS = r"""
+MACROS = (
+    r"""
 CREATE OR REPLACE MACRO msp_blank(v) AS CASE WHEN v = '' OR v = 'NULL' THEN NULL ELSE v END;
 CREATE OR REPLACE MACRO msp_id(v) AS
-    CASE WHEN starts_with(v, '/')
-              AND regexp_matches(v, '^/(subscriptions|providers/microsoft\.billing/billingaccounts)/', 'i')
-         THEN regexp_extract(v, '^/(?:subscriptions|providers/[^/]+/billingaccounts)/([^/]+)', 1, 'i')
+    CASE WHEN starts_with(v, '/') AND regexp_matches(v, $azure$, 'i')
+         THEN regexp_extract(v, $azure$, 1, 'i')
          ELSE v END;
+-- A moment (any offset turned into UTC): charge days are UTC days.
 CREATE OR REPLACE MACRO msp_ts(v) AS TRY_CAST(v AS TIMESTAMPTZ);
-CREATE OR REPLACE MACRO msp_amount(v) AS TRY_CAST(v AS DECIMAL(38, 18));
--- A name read from a file: control characters become spaces, trimmed, at most 200 characters.
-CREATE OR REPLACE MACRO msp_name(v) AS left(trim(regexp_replace(v, '[\x00-\x1f\x7f]', ' ', 'g')), 200);
+-- The date and time as written, offset ignored: a billing period written with an offset
+-- (2026-05-01T00:00:00+02:00) belongs to the month written, not to the UTC instant's (April).
+CREATE OR REPLACE MACRO msp_written_ts(v) AS TRY_CAST(v AS TIMESTAMP);
+-- DuckDB's DECIMAL cast takes '1_000'; msp reads ASCII digits only, as everywhere.
+CREATE OR REPLACE MACRO msp_amount(v) AS CASE WHEN contains(v, '_') THEN NULL ELSE TRY_CAST(v AS DECIMAL(38, 18)) END;
+-- Control characters (and odd spaces) as plain spaces: what text.spaces_for_controls does.
+CREATE OR REPLACE MACRO msp_printable(v) AS regexp_replace(v, '[\p{C}\p{Z}]', ' ', 'g');
+-- A name read from a file: printable as above, trimmed, at most 200 characters.
+CREATE OR REPLACE MACRO msp_name(v) AS left(trim(msp_printable(v)), 200);
 -- money.canonical() in SQL: a DECIMAL(38,18) as fixed-point text, at least cents, no other trailing zeros.
 CREATE OR REPLACE MACRO msp_money_trimmed(t) AS
     CASE WHEN t LIKE '%.' THEN t || '00' WHEN t LIKE '%._' THEN t || '0' ELSE t END;
 CREATE OR REPLACE MACRO msp_money(d) AS
     CASE WHEN d = 0 THEN '0.00' ELSE msp_money_trimmed(rtrim(CAST(d AS VARCHAR), '0')) END;
 """
+).replace("$azure$", "'" + AZURE_ID_PATTERN.replace("'", "''") + "'")
 
 
 def clean_select(columns: dict[str, str]) -> str:
@@ -87,10 +97,11 @@ def clean_select(columns: dict[str, str]) -> str:
             {col("EffectiveCost")} AS effective_text, msp_amount(effective_text) AS effective,
             {col("ListCost")} AS list_text, msp_amount(list_text) AS list,
             upper({col("BillingCurrency")}) AS currency,
-            {col("BillingPeriodStart")} AS period_text, msp_ts(period_text) AS period_ts,
+            {col("BillingPeriodStart")} AS period_text, msp_written_ts(period_text) AS period_ts,
             {col("ChargePeriodStart")} AS charge_text, msp_ts(charge_text) AS charge_raw,
-            coalesce(charge_raw, period_ts) AS charge_ts,
-            coalesce(CASE lower({col("ChargeCategory")}) {category_cases} END, {col("ChargeCategory")}, '') AS category,
+            coalesce(charge_raw, CAST(period_ts AS TIMESTAMPTZ)) AS charge_ts,
+            {col("ChargeCategory")} AS category_text,
+            CASE lower(trim(category_text, ' \t')) {category_cases} END AS category,
             coalesce({col("ServiceName")}, '') AS service,
             coalesce({", ".join(providers)}) AS provider_name,
             coalesce(msp_name({publisher}), '') AS publisher
@@ -111,7 +122,7 @@ CHECKS = [
     ("BillingCurrency", "length(currency) > 8", "currency"),
     ("BillingPeriodStart", "period_ts IS NULL", "period_text"),
     ("ChargePeriodStart", "charge_text IS NOT NULL AND charge_raw IS NULL", "charge_text"),
-    ("ChargeCategory", "length(category) > 32", "category"),
+    ("ChargeCategory", "category IS NULL", "category_text"),
     ("ServiceName", "length(service) > {max_id}", "service"),
 ]
 
@@ -145,7 +156,7 @@ ROLLUP = """
         count(*) AS rows,
         count(billed_text) - count(billed) + count(effective_text) - count(effective)
             + count(list_text) - count(list) + count(*) - count(period_ts)
-            + count(charge_text) - count(charge_raw) AS bad,
+            + count(charge_text) - count(charge_raw) + count(*) - count(category) AS bad,
         max(charge_ts) AS last_charge
     FROM clean
     GROUP BY ALL

@@ -22,8 +22,10 @@ from msp_cli.access import audit
 from msp_cli.access.actors import Actor
 from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import InvalidInput
-from msp_cli.common.money import canonical
+from msp_cli.common.money import canonical, exact_sum
 from msp_cli.common.months import parse_month
+from msp_cli.common.naming import normalise_id
+from msp_cli.common.text import shown
 from msp_cli.costs.focus_files import (
     ROLLUP_KEYS,
     AccountSeen,
@@ -324,10 +326,7 @@ def _totals_from_rollup(session: Session, payer_id: str, month: str) -> dict[str
             r.c.payer_id == payer_id, r.c.month == month
         )
     ):
-        entry = totals.setdefault(row.currency, {k: ZERO for k in AMOUNTS} | {"rows": 0})
-        for key in AMOUNTS:
-            entry[key] += getattr(row, key)
-        entry["rows"] += row.rows
+        _add(totals.setdefault(row.currency, _empty()), row)
     return {
         cur: {k: format(canonical(v), "f") if k in AMOUNTS else str(v) for k, v in entry.items()}
         for cur, entry in totals.items()
@@ -340,7 +339,7 @@ def list_cost_months(session: Session, actor: Actor, *, payer_id: str | None = N
     load = CostLoad.__table__
     query = select(load).order_by(load.c.month, load.c.payer_id)
     if payer_id is not None:
-        query = query.where(load.c.payer_id == payer_id)
+        query = query.where(load.c.payer_id == normalise_id(payer_id))
     result = []
     for row in session.execute(query):
         totals = json.loads(row.totals) if row.totals else _totals_from_rollup(session, row.payer_id, row.month)
@@ -378,9 +377,15 @@ class CostSummary:
 
 
 def _add(entry: dict[str, Any], row: Any) -> None:
+    """Add a row's amounts to a running total, exactly (never Python's 28-digit default:
+    two amounts of 18 decimals and 10 digits before the point already need 30)."""
     for key in AMOUNTS:
-        entry[key] += getattr(row, key)
-    entry["rows"] += row.rows
+        entry[key] = exact_sum((entry[key], _get(row, key)))
+    entry["rows"] += _get(row, "rows")
+
+
+def _get(row: Any, key: str) -> Any:
+    return row[key] if isinstance(row, dict) else getattr(row, key)
 
 
 def _empty(**keys: Any) -> dict[str, Any]:
@@ -395,7 +400,7 @@ def cost_summary(
     actor.require_operator("see cost data")
     month = parse_month(month)
     if by not in GROUPINGS:
-        raise InvalidInput(f"invalid grouping {by!r}: choose one of {', '.join(GROUPINGS)}")
+        raise InvalidInput(f"invalid grouping {shown(by)}: choose one of {', '.join(GROUPINGS)}")
     r, a, c = CostRollup.__table__, Account.__table__, Customer.__table__
     code = None
     if customer is not None:
@@ -447,9 +452,7 @@ def cost_summary(
     totals: dict[str, dict[str, Any]] = {}
     for entry in rows:
         if entry["currency"] is not None:
-            total = totals.setdefault(entry["currency"], _empty(currency=entry["currency"]))
-            for column in (*AMOUNTS, "rows"):
-                total[column] += entry[column]
+            _add(totals.setdefault(entry["currency"], _empty(currency=entry["currency"])), entry)
     result = CostSummary(month, by, rows, [totals[cur] for cur in sorted(totals)])
     for entry in [*result.rows, *result.totals]:
         for column in AMOUNTS:

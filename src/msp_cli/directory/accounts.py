@@ -17,17 +17,22 @@ from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import Conflict, NotFound, PermissionDenied
 from msp_cli.common.naming import validate_id, validate_name
 from msp_cli.common.patterns import matches, validate_pattern
+from msp_cli.common.text import shown
 from msp_cli.directory import assignment
 from msp_cli.directory.lookups import require_accounts, require_customer, require_payer
 from msp_cli.store.batches import chunked
 from msp_cli.store.models import Account, AutoAssignBlock
+
+# Payers are the reseller's view: a customer user's account views hold None there, and
+# renderers leave the field out (directory.customers.hidden_fields).
+ACCOUNT_OPERATOR_ONLY_FIELDS = ("payer_id",)
 
 
 @dataclass(frozen=True)
 class AccountView:
     id: str
     name: str
-    payer_id: str | None  # None for customer users: payers are the reseller's view
+    payer_id: str | None  # None for customer users
     provider: str
     customer: str | None
     assigned_by: str | None
@@ -70,8 +75,8 @@ def get_account(session: Session, actor: Actor, account_id: str) -> AccountView:
     row = session.execute(select(*_view_columns(actor)).where(a.c.id == account_id)).first()
     if row is None or not actor.can_see_customer(row.customer):
         if not actor.is_operator:
-            raise PermissionDenied(f"{actor.as_user} may not see account '{account_id}'")
-        raise NotFound(f"account '{account_id}' not found")
+            raise PermissionDenied(f"{actor.as_user} may not see account {shown(account_id)}")
+        raise NotFound(f"account {shown(account_id)} not found")
     return AccountView(*row)
 
 

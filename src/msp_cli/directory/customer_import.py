@@ -32,9 +32,9 @@ from msp_cli.common.naming import (
     BASES,
     validate_choice,
     validate_code,
-    validate_name,
+    validate_name_from_file,
 )
-from msp_cli.common.patterns import clean_patterns
+from msp_cli.common.patterns import clean_patterns, fold
 from msp_cli.directory import assignment
 from msp_cli.directory.accounts import assign_accounts
 from msp_cli.directory.customers import create_customer, update_customer
@@ -87,7 +87,7 @@ class _Planner:
         code = validate_code(v["code"])
         if code.lower() in self.codes:
             raise Conflict(f"duplicate code '{code}' (first on line {self.codes[code.lower()]})")
-        name = validate_name(v["name"])
+        name = validate_name_from_file(v["name"])
         existing = find_customer(self.session, code)
         owner = existing.code if existing else code
         basis = None
@@ -142,10 +142,10 @@ def _apply(session: Session, actor: Actor, plan: CustomerPlan) -> str:
     if plan.pricing_plan is not None and (plan.pricing_plan or None) != plan.existing.plan:
         changes["plan" if plan.pricing_plan else "no_plan"] = plan.pricing_plan or True
     if plan.exclude is not None:
-        lowered = {p.lower() for p in plan.exclude}
-        changes["remove_exclude"] = [p for p in current_patterns if p.lower() not in lowered]
-        kept = {p.lower() for p in current_patterns} - {p.lower() for p in changes["remove_exclude"]}
-        changes["add_exclude"] = [p for p in plan.exclude if p.lower() not in kept]
+        folded = {fold(p) for p in plan.exclude}
+        changes["remove_exclude"] = [p for p in current_patterns if fold(p) not in folded]
+        kept = {fold(p) for p in current_patterns} - {fold(p) for p in changes["remove_exclude"]}
+        changes["add_exclude"] = [p for p in plan.exclude if fold(p) not in kept]
     if plan.payers is not None and plan.payers != current_payers:
         changes["dedicated"] = plan.payers
         changes["no_dedicated"] = True

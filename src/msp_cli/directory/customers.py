@@ -15,9 +15,10 @@ from msp_cli.access.actors import Actor
 from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import Conflict, InvalidInput, NotFound
 from msp_cli.common.naming import BASES, validate_choice, validate_code, validate_name
-from msp_cli.common.patterns import clean_patterns
+from msp_cli.common.patterns import clean_patterns, fold
+from msp_cli.common.text import shown
 from msp_cli.directory import assignment
-from msp_cli.directory.accounts import AccountView, list_accounts
+from msp_cli.directory.accounts import ACCOUNT_OPERATOR_ONLY_FIELDS, AccountView, list_accounts
 from msp_cli.directory.lookups import (
     find_customer,
     require_accounts_free,
@@ -36,14 +37,24 @@ from msp_cli.store.models import (
     RebillRun,
 )
 
+# The reseller's own set-up of a customer: payers and exclusion patterns, and so whether
+# it is dedicated, and its pricing plan. A customer user's view holds None there, and
+# renderers leave those fields out: "dedicated: no" would be false for a dedicated customer.
+OPERATOR_ONLY_FIELDS = ("dedicated", "payer_ids", "exclude", "plan")
+
+
+def hidden_fields(actor: Actor) -> tuple[str, ...]:
+    """The fields of customer and account views this actor may not see (left out)."""
+    return () if actor.is_operator else (*OPERATOR_ONLY_FIELDS, *ACCOUNT_OPERATOR_ONLY_FIELDS)
+
 
 @dataclass
 class CustomerView:
     code: str
     name: str
-    dedicated: bool
-    payer_ids: list[str]
-    exclude: list[str]
+    dedicated: bool | None  # None: not the actor's to see
+    payer_ids: list[str] | None
+    exclude: list[str] | None
     basis: str
     account_count: int
     created_at: datetime
@@ -68,15 +79,14 @@ def _views(session: Session, actor: Actor, code: str | None = None) -> list[Cust
     elif not actor.is_operator:
         query = query.where(func.lower(c.c.code) == (actor.customer or "").lower())
     rows = session.execute(query.order_by(func.lower(c.c.code))).all()
+    if not actor.is_operator:
+        return [CustomerView(r.code, r.name, None, None, None, r.basis, r.accounts, r.created_at) for r in rows]
     payers: dict[str, list[str]] = {}
     for r in session.execute(select(CustomerPayer.__table__).order_by(CustomerPayer.__table__.c.payer_id)):
         payers.setdefault(r.customer, []).append(r.payer_id)
     excludes: dict[str, list[str]] = {}
     for r in session.execute(select(CustomerExclude.__table__).order_by(CustomerExclude.__table__.c.pattern)):
         excludes.setdefault(r.customer, []).append(r.pattern)
-    if not actor.is_operator:
-        # Payer accounts and exclusion patterns are the reseller's own set-up.
-        payers, excludes = {}, {}
     return [
         CustomerView(
             r.code,
@@ -234,13 +244,13 @@ def update_customer(
         values["plan"] = require_plan(session, plan).name
     if no_plan and customer.plan is not None:
         values["plan"] = None
-    current = {p.lower(): p for p in assignment.exclusion_patterns(session, code)}
+    current = {fold(p): p for p in assignment.exclusion_patterns(session, code)}
     to_remove = []
     for pattern in clean_patterns(remove_exclude):
-        if pattern.lower() not in current:
-            raise NotFound(f"customer '{code}' has no exclusion pattern {pattern!r}")
-        to_remove.append(current[pattern.lower()])
-    to_add = [p for p in clean_patterns(add_exclude) if p.lower() not in current or current[p.lower()] in to_remove]
+        if fold(pattern) not in current:
+            raise NotFound(f"customer '{code}' has no exclusion pattern {shown(pattern)}")
+        to_remove.append(current[fold(pattern)])
+    to_add = [p for p in clean_patterns(add_exclude) if fold(p) not in current or current[fold(p)] in to_remove]
     cp = CustomerPayer.__table__
     before_payers = list(session.scalars(select(cp.c.payer_id).where(cp.c.customer == code).order_by(cp.c.payer_id)))
     new_payers = [p for p in require_payers_free(session, dedicated, code) if no_dedicated or p not in before_payers]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from msp_cli.access.actors import Actor
 from msp_cli.common.errors import Conflict, InvalidInput, NotFound
 from msp_cli.common.naming import validate_id
+from msp_cli.common.text import shown
 from msp_cli.store.batches import chunked
 from msp_cli.store.models import Account, Customer, CustomerPayer, Payer, PricingPlan
 
@@ -31,7 +32,7 @@ def require_customer(session: Session, actor: Actor, code: str, what: str = "see
     actor.require_customer(code, what)
     customer = find_customer(session, code)
     if customer is None:
-        raise NotFound(f"customer '{code}' not found", hint="list customers with: msp customers list")
+        raise NotFound(f"customer {shown(code)} not found", hint="list customers with: msp customers list")
     return customer
 
 
@@ -50,7 +51,7 @@ def require_plan(session: Session, name: str) -> PricingPlan:
 def require_payer(session: Session, payer_id: str) -> Payer:
     payer = session.get(Payer, validate_id(payer_id, "payer"))
     if payer is None:
-        raise NotFound(f"payer '{payer_id}' not found", hint="list payers with: msp payers list")
+        raise NotFound(f"payer {shown(payer_id)} not found", hint="list payers with: msp payers list")
     return payer
 
 
@@ -65,7 +66,7 @@ def require_accounts(session: Session, account_ids: Sequence[str]) -> dict[str, 
             found[account.id] = account
     for account_id in ids:
         if account_id not in found:
-            raise NotFound(f"account '{account_id}' not found", hint="list accounts with: msp accounts list")
+            raise NotFound(f"account {shown(account_id)} not found", hint="list accounts with: msp accounts list")
     return found
 
 

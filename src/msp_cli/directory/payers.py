@@ -13,6 +13,7 @@ from msp_cli.access.actors import Actor
 from msp_cli.common.clock import utcnow
 from msp_cli.common.errors import Conflict, NotFound
 from msp_cli.common.naming import PROVIDERS, validate_choice, validate_id, validate_name
+from msp_cli.common.text import shown
 from msp_cli.store.models import Account, CustomerPayer, Payer
 
 
@@ -56,7 +57,7 @@ def get_payer(session: Session, actor: Actor, payer_id: str) -> PayerView:
     actor.require_operator("see payer accounts")
     views = _payer_views(session, payer_id)
     if not views:
-        raise NotFound(f"payer '{payer_id}' not found", hint="list payers with: msp payers list")
+        raise NotFound(f"payer {shown(payer_id)} not found", hint="list payers with: msp payers list")
     return views[0]
 
 

@@ -23,7 +23,7 @@ from msp_cli.common.clock import utcnow
 from msp_cli.common.csv_input import BadRow, CsvReader, ImportReport, Row, open_source
 from msp_cli.common.emails import EmailNormaliser
 from msp_cli.common.errors import InvalidInput
-from msp_cli.common.naming import validate_name
+from msp_cli.common.naming import validate_name_from_file
 from msp_cli.directory.lookups import require_customer
 from msp_cli.directory.users import (
     insert_users,
@@ -73,7 +73,7 @@ class _Checker:
         try:
             email = self.normaliser.normalise(values["email"])
             role = validate_role(values.get("role") or "viewer")
-            name = validate_name(values["name"]) if values.get("name") else None
+            name = validate_name_from_file(values["name"]) if values.get("name") else None
         except InvalidInput as exc:
             self.reject(row.line, str(exc))
             return

@@ -27,6 +27,7 @@ from msp_cli.common.errors import (
     RuleViolation,
 )
 from msp_cli.common.naming import validate_choice, validate_name
+from msp_cli.common.text import shown
 from msp_cli.directory.lookups import require_customer
 from msp_cli.store.batches import chunked
 from msp_cli.store.models import CustomerUser
@@ -68,9 +69,9 @@ def require_user(session: Session, actor: Actor, email: str, what: str = "see us
     clean = normalise_email(email)
     user = find_user(session, clean)
     if not actor.is_operator and (user is None or not actor.can_see_customer(user.customer)):
-        raise PermissionDenied(f"{actor.as_user} may not {what} '{clean}'")
+        raise PermissionDenied(f"{actor.as_user} may not {what} {shown(clean)}")
     if user is None:
-        raise NotFound(f"user '{clean}' not found", hint="list users with: msp users list")
+        raise NotFound(f"user {shown(clean)} not found", hint="list users with: msp users list")
     return user
 
 

@@ -5,23 +5,27 @@ SQLite is the default (a file, mode 0600); any SQLAlchemy URL works, PostgreSQL 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, func, select, type_coerce
-from sqlalchemy.exc import DatabaseError as SADatabaseError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import URL, Engine, create_engine, event, func, select, type_coerce
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError, SAWarning
 from sqlalchemy.orm import Session
 
 from msp_cli.common.errors import DatabaseError, InvalidInput
 from msp_cli.common.money import MONEY
+from msp_cli.common.text import cut
 from msp_cli.store.migrations import upgrade
 from msp_cli.store.models import AuditHead
 from msp_cli.store.types import ExactDecimal
@@ -33,9 +37,49 @@ BUSY_TIMEOUT_MS = 30_000  # one wait of SQLite's busy handler
 LOCK_WAIT_SECONDS = 600
 
 
+# Query options that carry secrets (`?password=`, `sslpassword`, a warehouse's token...).
+_SECRET_OPTION = re.compile(r"pass|pwd|secret|token|credential|key", re.IGNORECASE)
+_MASK = "MSPMASKED"  # a placeholder that survives URL encoding, replaced by *** at the end
+
+
+def parse_url(url: str) -> URL:
+    """A database URL parsed by SQLAlchemy, except that the user information ends at the
+    authority's LAST `@` (as in browsers and curl): SQLAlchemy alone takes `p@ss` in
+    `postgresql://u:p@ss@host/db` for password `p` and host `ss@host`."""
+    scheme, sep, rest = url.partition("://")
+    if sep and not scheme.startswith("sqlite"):
+        authority_and_path = rest.split("?", 1)[0]
+        at = authority_and_path.rfind("@")
+        if at >= 0:
+            user, colon, password = authority_and_path[:at].partition(":")
+            userinfo = quote(user, safe="%") + (colon + quote(password, safe="%") if colon else "")
+            url = f"{scheme}://{userinfo}{rest[at:]}"
+    return make_url(url)
+
+
 def mask_url(url: str) -> str:
-    """Hide the password in a database URL before it is printed or logged."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+    """A database URL safe to print or audit: the password hidden in every form it can
+    take (`user:pw@`, `:pw@`, a raw `@` in it, `?password=` and other secret options)."""
+    try:
+        parsed = parse_url(url)
+        query = {key: _MASK if _SECRET_OPTION.search(key) else value for key, value in parsed.query.items()}
+        text = parsed.set(query=query).render_as_string(hide_password=True)
+        return text.replace(_MASK, "***")
+    except Exception:  # unparsable: hide everything that could be a secret
+        text = re.sub(r"://[^/?#]*@", "://***@", url)
+        return re.sub(r"((?:pass|pwd|secret|token|credential|key)[^=&]*=)[^&]*", r"\1***", text, flags=re.IGNORECASE)
+
+
+def hide_secrets(message: str, url: str) -> str:
+    """A driver's message with the URL and its password, if it names them, masked."""
+    masked = message.replace(url, mask_url(url))
+    try:
+        password = parse_url(url).password
+    except Exception:
+        password = None
+    if password and len(password) > 1:
+        masked = masked.replace(password, "***")
+    return masked
 
 
 def database_url(value: str) -> str:
@@ -43,6 +87,22 @@ def database_url(value: str) -> str:
     if "://" in value:
         return value
     return "sqlite:///" + str(Path(value).expanduser().resolve())
+
+
+def _require_database_name(url: str) -> None:
+    """A server URL must name its database: without one, PostgreSQL connects to the
+    database named like the user, or msp would fill the `postgres` maintenance database."""
+    try:
+        parsed = parse_url(url)
+    except Exception as exc:
+        raise InvalidInput(f"bad database URL {mask_url(url)}: {cut(hide_secrets(str(exc), url), 200)}") from None
+    if parsed.get_backend_name() == "sqlite":
+        return
+    if not parsed.database and not {"dbname", "service"} & set(parsed.query):
+        raise InvalidInput(
+            f"database URL {mask_url(url)} names no database",
+            hint="add its name after the host: postgresql+psycopg://USER@HOST/DBNAME",
+        )
 
 
 def _prepare_sqlite_file(path: Path, *, create_parent: bool) -> None:
@@ -154,39 +214,79 @@ class Database:
         self.url = database_url(value)
         self.is_sqlite = self.url.startswith("sqlite")
         _require_driver(self.url)
-        if self.is_sqlite and self.url != "sqlite://" and ":memory:" not in self.url:
-            _prepare_sqlite_file(Path(self.url.removeprefix("sqlite:///")), create_parent=create_parent)
+        _require_database_name(self.url)
+        _quiet_driver_logs()
         try:
-            self.engine = create_engine(self.url)
-        except Exception as exc:  # a malformed URL or unknown dialect
-            raise InvalidInput(f"bad database URL {mask_url(self.url)}: {exc}")
+            with warnings.catch_warnings():
+                # SQLAlchemy only warns about (and ignores) an option the driver does not
+                # take: a typo in the URL must not pass unnoticed.
+                warnings.simplefilter("error", SAWarning)
+                self.engine = create_engine(self.url if self.is_sqlite else parse_url(self.url))
+        except Exception as exc:  # a malformed URL, an unknown dialect or option
+            reason = cut(hide_secrets(str(exc).split(" (Background on", 1)[0], self.url), 200)
+            raise InvalidInput(f"bad database URL {mask_url(self.url)}: {reason}") from None
+        if self.is_sqlite and self.url != "sqlite://" and ":memory:" not in self.url:
+            # The file, not the URL: `?timeout=5` is an option, not part of the name.
+            path = parse_url(self.url).database or ""
+            _prepare_sqlite_file(Path(path), create_parent=create_parent)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._schema_checked = False
 
+    @property
+    def label(self) -> str:
+        """The database as messages name it: the file, or the URL without its password."""
+        if self.is_sqlite:
+            return self.url.removeprefix("sqlite:///").split("?", 1)[0]
+        return mask_url(self.url)
+
     def ensure_schema(self) -> None:
         if not self._schema_checked:
-            with self.translate_errors():
+            with self.translate_errors(creating=True):
                 upgrade(self.engine)
             self._schema_checked = True
 
     @contextmanager
-    def translate_errors(self) -> Iterator[None]:
-        """Turn driver failures a user can cause (not a database, unreachable) into one line."""
+    def translate_errors(self, *, creating: bool = False) -> Iterator[None]:
+        """Turn driver failures (not a database, unreachable, a role without the rights,
+        the connection lost, a bad URL option) into one line naming the cause: never the
+        SQL or its parameters. `creating`: while msp creates or upgrades its tables."""
         try:
             yield
-        except OperationalError as exc:
-            if self.is_sqlite and "locked" in str(exc.orig):
-                raise DatabaseError(
-                    f"database {mask_url(self.url).removeprefix('sqlite:///')} is busy: another msp command "
-                    f"has been writing to it for over {LOCK_WAIT_SECONDS // 60} minutes",
-                    hint="try again when it has finished",
+        except DBAPIError as exc:
+            raise self._translated(exc, creating=creating) from exc
+
+    def _translated(self, exc: DBAPIError, *, creating: bool) -> Exception:
+        reason = hide_secrets(_reason(exc), self.url)
+        sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+        if self.is_sqlite and "locked" in str(exc.orig) and isinstance(exc, OperationalError):
+            return DatabaseError(
+                f"database {self.label} is busy: another msp command "
+                f"has been writing to it for over {LOCK_WAIT_SECONDS // 60} minutes",
+                hint="try again when it has finished",
+            )
+        if self.is_sqlite and "file is not a database" in str(exc.orig):
+            return InvalidInput(f"{self.label} is not an SQLite database")
+        if "invalid connection option" in reason or "invalid dsn" in reason.lower():
+            return InvalidInput(f"bad database URL {self.label}: {reason}")
+        if sqlstate == "42501" or "permission denied" in reason:
+            if creating:
+                return DatabaseError(
+                    f"cannot create msp's tables in database {self.label}: {reason}",
+                    hint="run msp once as a role that may create tables there (e.g. the database owner), "
+                    "or grant this role CREATE on the schema",
                 )
-            raise DatabaseError(f"cannot use database {mask_url(self.url)}: {_reason(exc)}")
-        except SADatabaseError as exc:
-            if self.is_sqlite and "file is not a database" in str(exc.orig):
-                raise InvalidInput(f"{mask_url(self.url).removeprefix('sqlite:///')} is not an SQLite database")
-            raise
+            return DatabaseError(
+                f"database {self.label} refused: {reason}",
+                hint="the database role needs SELECT, INSERT, UPDATE and DELETE on msp's tables",
+            )
+        if sqlstate == "25006":  # read_only_sql_transaction
+            return DatabaseError(f"database {self.label} is read-only: {reason}")
+        if exc.connection_invalidated or sqlstate.startswith(("08", "57P")):
+            return DatabaseError(f"lost the connection to database {self.label}: {reason}")
+        if isinstance(exc, OperationalError):
+            return DatabaseError(f"cannot use database {self.label}: {reason}")
+        return DatabaseError(f"database {self.label} failed: {reason}")
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
@@ -217,6 +317,18 @@ def _take_write_lock(session: Session) -> None:
 
 
 def _reason(exc: Exception) -> str:
+    """The driver's own first line: never SQLAlchemy's text, which quotes the SQL and its
+    parameters."""
     orig = getattr(exc, "orig", None)
     text_ = str(orig if orig is not None else exc).strip().splitlines()
-    return text_[0] if text_ else exc.__class__.__name__
+    return cut(text_[0].strip(), 300) if text_ else exc.__class__.__name__
+
+
+def _quiet_driver_logs() -> None:
+    """psycopg and SQLAlchemy log a second, multi-line error when a connection dies
+    mid-command ("error ignored terminating <psycopg.Pipeline>"); Python prints such
+    records on stderr when nothing handles them. The error itself is reported once."""
+    for name in ("psycopg", "sqlalchemy"):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            logger.addHandler(logging.NullHandler())

@@ -41,11 +41,30 @@ _META = v1_foundation.msp_meta
 _ADVISORY_LOCK = 0x6D7370
 
 
+# How a user checks a damaged database (named in the error, never any SQL).
+DAMAGED_HINT = (
+    "check it with 'msp audit verify' (and, for a SQLite file, 'sqlite3 FILE \"PRAGMA integrity_check\"'); "
+    "restore it from a backup"
+)
+
+
+def damaged(what: str) -> DatabaseError:
+    return DatabaseError(f"the database is damaged: {what}", hint=DAMAGED_HINT)
+
+
 def current_version(conn: Connection) -> int:
-    if not inspect(conn).has_table("msp_meta"):
+    """The schema version stored in msp_meta; 0 for a database msp has never touched."""
+    inspector = inspect(conn)
+    has_meta = inspector.has_table("msp_meta")
+    value = conn.execute(select(_META.c.value).where(_META.c.key == _VERSION_KEY)).scalar() if has_meta else None
+    if value is None:
+        if inspector.has_table("audit_record"):
+            # msp's tables are there but not their version: creating them again would fail.
+            raise damaged("its schema version (table msp_meta) is missing")
         return 0
-    value = conn.execute(select(_META.c.value).where(_META.c.key == _VERSION_KEY)).scalar()
-    return int(value) if value is not None else 0
+    if not value.isascii() or not value.isdigit():
+        raise damaged(f"its schema version (table msp_meta) reads {value[:20]!r}")
+    return int(value)
 
 
 def _set_version(conn: Connection, version: int) -> None:
