@@ -56,7 +56,9 @@ def describe(url: str) -> dict[str, dict[str, object]]:
                     ),
                 }
             if conn.dialect.name == "sqlite":  # expression indexes are not reflected there: compare their DDL
-                ddl = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+                ddl = conn.exec_driver_sql(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+                )
                 schema["(index DDL)"] = {"indexes": sorted((name, " ".join(sql.split())) for name, sql in ddl)}
             return schema
     finally:

@@ -98,7 +98,12 @@ def _money_by_currency(amounts: dict[str, Any]) -> str:
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    files: list[str] = typer.Argument(..., metavar="FILE...", help="FOCUS exports: CSV, .csv.gz or Parquet."),
+    files: list[str] = typer.Argument(
+        ...,
+        metavar="FILE...",
+        help="FOCUS exports: CSV, .csv.gz or Parquet files, directories of them (hive-partitioned or not), "
+        "globs ('exports/*/*.parquet'), or - for one file on standard input.",
+    ),
     fmt: Format = FORMAT,
 ) -> None:
     """Load FOCUS cost exports; each payer-month in them replaces the one loaded before.
@@ -114,7 +119,8 @@ def import_(
     # DuckDB reads the files (outside any transaction: other commands are not held up)
     # while this thread loads the database stack and refuses customer users.
     with _progress() as report, ThreadPoolExecutor(1) as pool:
-        reading = pool.submit(read_cost_files, files, report, batch)
+        stdin = sys.stdin.buffer if "-" in files else None
+        reading = pool.submit(read_cost_files, files, report, batch, stdin)
         try:
             from msp_cli.costs.storing import store_cost_batch
 

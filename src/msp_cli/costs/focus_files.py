@@ -21,10 +21,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from msp_cli.common.csv_input import ragged_csv_error
 from msp_cli.common.errors import InvalidInput
+from msp_cli.costs.file_sources import source_files
 from msp_cli.costs.focus_sql import (
     CHECKS,
     KEY_CHECK,
@@ -404,41 +405,48 @@ def _first_line(exc: Exception) -> str:
     return lines[0] if lines else exc.__class__.__name__
 
 
-def read_cost_files(paths: list[str], progress: Progress | None = None, batch: CostBatch | None = None) -> CostBatch:
+def read_cost_files(
+    paths: list[str],
+    progress: Progress | None = None,
+    batch: CostBatch | None = None,
+    stdin: BinaryIO | None = None,
+) -> CostBatch:
     """Read, check and roll up every file; raise InvalidInput naming the first bad one.
 
+    A path may be a file, a directory, a glob or `-` (`stdin`): see `file_sources`.
     Nothing is written anywhere: the caller stores the batch in one transaction. A caller
     reading in another thread passes its own `batch`, so it can interrupt the reading."""
     if not paths:
         raise InvalidInput("give at least one FOCUS file")
-    checked: list[tuple[str, Path, str]] = []
-    seen: dict[Path, str] = {}
-    for label in paths:
-        path = Path(label).expanduser()
-        if not path.exists():
-            raise InvalidInput(f"{label}: no such file")
-        if not path.is_file():
-            raise InvalidInput(f"{label}: not a file")
-        resolved = path.resolve()
-        if resolved in seen:
-            raise InvalidInput(f"{label}: given twice (also as {seen[resolved]})")
-        seen[resolved] = label
+    with source_files(paths, stdin) as sources:
+        checked: list[tuple[str, Path, str]] = []
+        seen: dict[Path, str] = {}
+        for source in sources:
+            label, path = source.label, source.path
+            if not path.exists():
+                raise InvalidInput(f"{label}: no such file")
+            if not path.is_file():
+                raise InvalidInput(f"{label}: not a file")
+            resolved = path.resolve()
+            if resolved in seen:
+                raise InvalidInput(f"{label}: given twice (also as {seen[resolved]})")
+            seen[resolved] = label
+            try:
+                fmt = detect_format(path)
+            except OSError as exc:
+                raise InvalidInput(f"{label}: cannot read: {exc.strerror}")
+            except InvalidInput as exc:
+                raise InvalidInput(str(exc).replace(str(path), label, 1))
+            checked.append((label, path, fmt))
+        batch = batch or CostBatch()
         try:
-            fmt = detect_format(path)
-        except OSError as exc:
-            raise InvalidInput(f"{label}: cannot read: {exc.strerror}")
-        except InvalidInput as exc:
-            raise InvalidInput(str(exc).replace(str(path), label, 1))
-        checked.append((label, path, fmt))
-    batch = batch or CostBatch()
-    try:
-        by_digest: dict[str, str] = {}
-        for label, path, fmt in checked:
-            read = batch.add_file(label, path, fmt, progress)
-            if read.sha256 in by_digest:
-                raise InvalidInput(f"{label}: same content as {by_digest[read.sha256]} (a file counts once)")
-            by_digest[read.sha256] = label
-    except BaseException:
-        batch.close()
-        raise
+            by_digest: dict[str, str] = {}
+            for label, path, fmt in checked:
+                read = batch.add_file(label, path, fmt, progress)
+                if read.sha256 in by_digest:
+                    raise InvalidInput(f"{label}: same content as {by_digest[read.sha256]} (a file counts once)")
+                by_digest[read.sha256] = label
+        except BaseException:
+            batch.close()
+            raise
     return batch
