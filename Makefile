@@ -21,7 +21,7 @@ demo: $(STAMP)
 # SQLite always; PostgreSQL too when MSP_TEST_DATABASE_URL points at a server
 # (`eval "$$(scripts/start-postgres)"` starts one; .ci/run does).
 test: $(STAMP)
-	env -u MSP_TEST_DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+	env -u MSP_TEST_DATABASE_URL MSP_TEST_WAREHOUSE_URL="$$MSP_TEST_DATABASE_URL" $(PY) -m pytest $(PYTEST_ARGS)
 	@if [ -n "$$MSP_TEST_DATABASE_URL" ]; then \
 		echo "== the same suite on PostgreSQL"; \
 		$(PY) -m pytest $(PYTEST_ARGS); \

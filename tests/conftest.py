@@ -37,11 +37,21 @@ class Result:
 POSTGRES_URL = os.environ.get("MSP_TEST_DATABASE_URL")
 
 
+# A PostgreSQL server for tests that need one whatever msp's own database is (a warehouse
+# to import cost data from): `make test` passes it to the SQLite pass as well.
+POSTGRES_SERVER_URL = os.environ.get("MSP_TEST_WAREHOUSE_URL") or POSTGRES_URL
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests about the SQLite file itself (mode, pragmas, not-a-database) do not apply to
-    PostgreSQL; they are deselected there, not skipped."""
+    PostgreSQL; they are deselected there, not skipped. Tests that need a PostgreSQL
+    server are deselected when none is given (make test always gives one)."""
+    kept = items
     if POSTGRES_URL:
-        kept = [i for i in items if i.get_closest_marker("sqlite_only") is None]
+        kept = [i for i in kept if i.get_closest_marker("sqlite_only") is None]
+    if not POSTGRES_SERVER_URL:
+        kept = [i for i in kept if i.get_closest_marker("postgres_server") is None]
+    if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -37,6 +37,7 @@ from msp_cli.costs.focus_sql import (
     bad_condition,
     clean_select,
     reader_sql,
+    sql_ident,
     sql_literal,
 )
 
@@ -55,6 +56,32 @@ PROVIDER_NAMES = {
 MAX_NAME = 200
 
 Progress = Callable[[str, float], None]  # (file label, fraction done 0..1)
+
+
+def focus_columns(label: str, names: list[str]) -> dict[str, str]:
+    """A source's column names by lower-case name; a required one missing is an error."""
+    columns = {name.lower(): name for name in names}
+    missing = [c for c in REQUIRED_COLUMNS if c.lower() not in columns]
+    if not any(p.lower() in columns for p in PROVIDER_COLUMNS):
+        missing.append("ProviderName")
+    if len(missing) == 1:
+        raise InvalidInput(f"{label}: missing column {missing[0]}")
+    if missing:
+        raise InvalidInput(f"{label}: missing columns {', '.join(missing)}")
+    return columns
+
+
+def unreadable_value(where: str, column: str, value: str | None) -> InvalidInput:
+    """The error for a value the roll-up cannot read (a CHECKS entry that matched)."""
+    if value is None:
+        return InvalidInput(f"{where}: column {column} is empty")
+    if column in AMOUNT_COLUMNS:
+        reason = "not a decimal number (or out of range)"
+    elif column.endswith("Start"):
+        reason = "not a timestamp"
+    else:
+        reason = "too long"
+    return InvalidInput(f"{where}: column {column}: {value[:60]!r} is {reason}")
 
 
 def provider_of(name: str | None) -> str:
@@ -193,6 +220,52 @@ class CostBatch:
         self.files.append(read)
         return read
 
+    def add_rollup(
+        self,
+        label: str,
+        fmt: str,
+        columns: dict[str, str],
+        names: list[str],
+        chunks: Iterable[Sequence[tuple[Any, ...]]],
+        name_bad_value: Callable[[], None],
+    ) -> FileRead:
+        """A roll-up that ROLLUP computed elsewhere (in a warehouse, over a table whose FOCUS
+        columns are `columns`): rows whose values are in `names` order. Checked, described
+        and stored exactly like a file's; `name_bad_value` raises for an unreadable row."""
+        read = FileRead(path=label, format=fmt)
+        table = f"part_{len(self.files)}"
+        empty = ", ".join(f"NULL::VARCHAR AS {sql_ident(name)}" for name in columns.values())
+        self.con.execute(ROLLUP.format(table=table, reader=f"(SELECT {empty} LIMIT 0)", clean=clean_select(columns)))
+        unnest = ", ".join(f"unnest(${i + 1})" for i in range(len(names)))
+        insert = f"INSERT INTO {table} ({', '.join(sql_ident(n) for n in names)}) SELECT {unnest}"
+        for chunk in chunks:
+            if chunk:  # one list per column: DuckDB converts them at C speed, unlike a row at a time
+                self.con.execute(insert, [list(values) for values in zip(*chunk)])
+        bad = self.con.execute(f"SELECT coalesce(sum(bad), 0) + count_if({KEY_CHECK}) FROM {table}").fetchone()
+        if bad and bad[0]:
+            name_bad_value()
+        read.sha256 = self._rollup_digest(table)
+        self._describe(read, table)
+        self.files.append(read)
+        return read
+
+    def _rollup_digest(self, table: str) -> str:
+        """SHA-256 of a roll-up's rows in key order: what a warehouse import recorded."""
+        keys = "payer_id, month, account_id, service, charge_category, currency, day"
+        digest = hashlib.sha256()
+        cursor = self.con.cursor()
+        try:
+            cursor.execute(f"""
+                SELECT concat_ws(chr(31), {keys}, msp_money(billed_cost), msp_money(effective_cost),
+                                 msp_money(list_cost), rows) || chr(30)
+                FROM {table} ORDER BY {keys}
+            """)
+            while chunk := cursor.fetchmany(20_000):
+                digest.update("".join(row[0] for row in chunk).encode())
+        finally:
+            cursor.close()
+        return digest.hexdigest()
+
     def _columns(self, label: str, reader: str, path: Path, fmt: str) -> dict[str, str]:
         """The file's column names by lower-case name; a required one missing is an error."""
         names = [d[0] for d in self.con.execute(f"SELECT * FROM {reader} LIMIT 0").description]
@@ -200,15 +273,7 @@ class CostBatch:
             # DuckDB's sniffer takes a file whose rows disagree on their width (one cut
             # off mid-row) for a one-column file: name that row, not every column as missing.
             raise ragged_csv_error(label, path, compressed=fmt == "csv.gz")
-        columns = {name.lower(): name for name in names}
-        missing = [c for c in REQUIRED_COLUMNS if c.lower() not in columns]
-        if not any(p.lower() in columns for p in PROVIDER_COLUMNS):
-            missing.append("ProviderName")
-        if len(missing) == 1:
-            raise InvalidInput(f"{label}: missing column {missing[0]}")
-        if missing:
-            raise InvalidInput(f"{label}: missing columns {', '.join(missing)}")
-        return columns
+        return focus_columns(label, names)
 
     def _run_with_progress(self, sql: str, label: str, progress: Progress | None) -> None:
         if progress is None:
@@ -248,15 +313,7 @@ class CostBatch:
             self.con.execute("RESET threads")
         assert row is not None
         row_no, column, value = row
-        if value is None:
-            raise InvalidInput(f"{label}: row {row_no}: column {column} is empty")
-        if column in AMOUNT_COLUMNS:
-            reason = "not a decimal number (or out of range)"
-        elif column.endswith("Start"):
-            reason = "not a timestamp"
-        else:
-            reason = "too long"
-        raise InvalidInput(f"{label}: row {row_no}: column {column}: {value[:60]!r} is {reason}")
+        raise unreadable_value(f"{label}: row {row_no}", column, value)
 
     def _describe(self, read: FileRead, table: str) -> None:
         """Per-file facts for the summary and for registering payers and accounts."""
