@@ -16,9 +16,10 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from focusdata import GENERATED_12, SAMPLE_10
 from msp_cli.costs.focus_files import focus_columns, read_cost_files
 from msp_cli.costs.warehouse_sql import DIALECTS, first_bad_value_sql, rollup_sql
+
+from focusdata import GENERATED_12, SAMPLE_10
 
 ENGINES = ["postgres", "bigquery", "athena", "trino", "snowflake", "databricks", "duckdb"]
 SOURCES = [SAMPLE_10, *GENERATED_12]
