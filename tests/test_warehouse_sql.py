@@ -89,7 +89,7 @@ def test_dialect_specifics(warehouse):
     assert "REGEXP_CONTAINS(" in bigquery and "'(?i)^/" in bigquery  # BigQuery takes no flags argument
     snowflake = rollup_sql(columns, "db.schema.focus", "snowflake")
     assert "REGEXP_LIKE(" in snowflake and ", 'i')" in snowflake  # Snowflake's regexes know no (?i)
-    for dialect in ("trino", "athena", "databricks"):
+    for dialect in ("trino", "athena", "databricks", "snowflake"):
         assert "TRY_CAST(" in rollup_sql(columns, "focus", dialect)
 
 

@@ -199,6 +199,20 @@ def _postgres_regex_extract(dialect: str) -> Callable[[Any], Any]:
     return rewrite
 
 
+def _snowflake_try_cast(dialect: str) -> Callable[[Any], Any]:
+    """Snowflake's TRY_CAST takes text only, and sqlglot writes a plain CAST unless it
+    knows the value is text: in the roll-up it always is (the `*_text` columns)."""
+    from sqlglot import exp
+
+    def rewrite(node: Any) -> Any:
+        if dialect == "snowflake" and isinstance(node, exp.TryCast):
+            node = node.copy()
+            node.set("requires_string", True)
+        return node
+
+    return rewrite
+
+
 def _bigquery_types(dialect: str) -> Callable[[Any], Any]:
     """BigQuery: the roll-up formats TIMESTAMPs (sqlglot picks FORMAT_DATE for a value of
     unknown type), and DECIMAL(38, 18) is a BIGNUMERIC there."""
@@ -225,7 +239,7 @@ def _to_engine(select: Any, dialect: str) -> str:
     for inner in list(select.find_all(select.__class__)):
         _explicit_group_by(inner)
     select = select.transform(lambda n: _unfold_lateral_aliases(n) if _has_lateral_alias(n) else n)
-    for rewrite in (_portable_regexes, _postgres_regex_extract, _bigquery_types):
+    for rewrite in (_portable_regexes, _postgres_regex_extract, _snowflake_try_cast, _bigquery_types):
         select = select.transform(rewrite(dialect))
     return str(select.sql(dialect=dialect, unsupported_level=_sqlglot().ErrorLevel.RAISE))
 
