@@ -22,7 +22,7 @@ from msp_cli.billing.pricing import NO_RULE, Rule, choose_rule, rules_by_custome
 from msp_cli.common.money import ZERO, to_cents
 from msp_cli.common.money import exact_sum as add_all
 from msp_cli.store.batches import chunked
-from msp_cli.store.database import exact_sum
+from msp_cli.store.database import exact_sums
 from msp_cli.store.models import Account, CostRollup, Customer
 
 BILLED_CATEGORIES = ("usage", "purchase", "adjustment")
@@ -102,16 +102,13 @@ def usage_costs(session: Session, customers: Sequence[str], month: str) -> dict[
         # account.customer instead would make SQLite scan the whole month for every batch.
         accounts = select(a.c.id).where(a.c.customer.in_(batch))
         query = (
-            select(
-                a.c.customer, r.c.account_id, r.c.service, r.c.currency, exact_sum(session, basis_cost).label("cost")
-            )
+            select(a.c.customer, r.c.account_id, r.c.service, r.c.currency)
             .select_from(r.join(a, a.c.id == r.c.account_id).join(c, c.c.code == a.c.customer))
             .where(
                 r.c.month == month, r.c.account_id.in_(accounts), func.lower(r.c.charge_category).in_(BILLED_CATEGORIES)
             )
-            .group_by(a.c.customer, r.c.account_id, r.c.service, r.c.currency)
         )
-        for customer, account, service, currency, cost in session.execute(query):
+        for (customer, account, service, currency), cost in exact_sums(session, query, basis_cost).items():
             found[customer].append(Cost(account, service, currency, ZERO if cost is None else cost))
     return found
 
