@@ -35,8 +35,9 @@ test-postgres: $(STAMP)
 docs: $(STAMP)
 	$(PY) scripts/generate_reference.py > docs/reference.md
 
+# The warehouse benchmark needs a PostgreSQL server: started (or reused) here.
 bench: $(STAMP)
-	$(PY) -m benchmarks
+	eval "$$(scripts/start-postgres)" && $(PY) -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

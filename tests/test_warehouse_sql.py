@@ -129,3 +129,24 @@ def test_months_filter_the_rolled_up_rows(warehouse, file_rollup):
     con, columns = warehouse
     rows = con.execute(rollup_sql(columns, "focus", "duckdb", ["2024-10"])).fetchall()
     assert by_key(rows) == {k: v for k, v in file_rollup.items() if k[1] == "2024-10"}
+
+
+def test_typed_columns_are_read_directly_and_give_the_same_rollup(warehouse, file_rollup):
+    """Columns the warehouse types as DECIMAL or TIMESTAMP skip the trip through text
+    (the same values, less work per row); text and DOUBLE columns keep it."""
+    con, columns = warehouse
+    con.execute("""
+        CREATE TABLE focus_typed AS SELECT * REPLACE (
+            CAST(nullif(BilledCost, '') AS DECIMAL(38, 18)) AS BilledCost,
+            CAST(nullif(ListCost, '') AS DOUBLE) AS ListCost,
+            CAST(nullif(nullif(BillingPeriodStart, ''), 'NULL') AS TIMESTAMPTZ) AS BillingPeriodStart)
+        FROM focus
+    """)
+    kinds = {"billedcost": "decimal", "billingperiodstart": "timestamp"}
+    postgres = rollup_sql(columns, "focus_typed", "postgres", types=kinds)
+    assert 'CAST("BilledCost" AS DECIMAL(38, 18)) AS billed' in postgres
+    assert 'CAST("BillingPeriodStart" AS TIMESTAMPTZ) AS period_ts' in postgres
+    assert 'CAST("ListCost" AS TEXT)' in postgres  # a double keeps its shortest text
+    rows = con.execute(rollup_sql(columns, "focus_typed", "duckdb", types=kinds)).fetchall()
+    assert {k: v[0] for k, v in by_key(rows).items()} == {k: v[0] for k, v in file_rollup.items()}
+    assert {k: v[3] for k, v in by_key(rows).items()} == {k: v[3] for k, v in file_rollup.items()}

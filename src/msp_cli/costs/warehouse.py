@@ -24,7 +24,15 @@ from typing import Any
 from msp_cli.common.errors import InvalidInput
 from msp_cli.common.months import parse_month
 from msp_cli.costs.focus_files import CostBatch, focus_columns, unreadable_value
-from msp_cli.costs.warehouse_sql import DIALECTS, SESSION_SETUP, first_bad_value_sql, rollup_sql, table_sql
+from msp_cli.costs.warehouse_sql import (
+    DECIMAL_TYPES,
+    DIALECTS,
+    SESSION_SETUP,
+    TIMESTAMP_TYPES,
+    first_bad_value_sql,
+    rollup_sql,
+    table_sql,
+)
 
 # The optional extra that installs each engine's SQLAlchemy dialect and driver.
 EXTRAS = {
@@ -139,6 +147,23 @@ class _Connection:
             cause = getattr(exc, "orig", None) or exc
             raise InvalidInput(f"{warehouse.shown}: cannot connect: {warehouse.scrub(_first_line(str(cause)))}")
 
+    def column_kinds(self, table: str) -> dict[str, str]:
+        """{lower-case column name: 'decimal' or 'timestamp'} for the table's columns the
+        warehouse already types so (see warehouse_sql._typed_columns_read_directly); empty
+        when the engine does not say, which only costs speed."""
+        try:
+            if self.engine is None:  # DuckDB: its own DESCRIBE
+                quoted = table_sql(table).sql(dialect="duckdb")
+                described = self.raw.execute(f"DESCRIBE SELECT * FROM {quoted}").fetchall()
+                return {str(name).lower(): kind for name, type_name, *_ in described if (kind := _kind(str(type_name)))}
+            from sqlalchemy import inspect
+
+            schema, _, name = table.rpartition(".")
+            columns = inspect(self.engine).get_columns(name, schema=schema or None)
+            return {str(c["name"]).lower(): kind for c in columns if (kind := _kind(str(c["type"])))}
+        except Exception:  # metadata is an optimisation: a driver that cannot tell is no error
+            return {}
+
     def execute(self, sql: str, failure: str) -> Any:
         """A cursor over `sql`; any driver error becomes one scrubbed line."""
         cursor = self.raw.cursor()
@@ -155,6 +180,16 @@ class _Connection:
         finally:
             if self.engine is not None:
                 self.engine.dispose()
+
+
+def _kind(type_name: str) -> str | None:
+    """'decimal' for exact numbers, 'timestamp' for timestamps, else None (text, floats)."""
+    name = type_name.upper()
+    if name.startswith(("DECIMAL", "NUMERIC", "BIGNUMERIC", "NUMBER", "INT", "BIGINT", "SMALLINT", "HUGEINT")):
+        return DECIMAL_TYPES
+    if name.startswith(("TIMESTAMP", "DATETIME")):
+        return TIMESTAMP_TYPES
+    return None
 
 
 def _fetch(cursor: Any, warehouse: Warehouse, table: str) -> Iterator[list[tuple[Any, ...]]]:
@@ -193,7 +228,9 @@ def read_warehouse(
         names = [d[0] for d in cursor.description]
         cursor.close()
         columns = focus_columns(label, names)
-        cursor = connection.execute(rollup_sql(columns, table, warehouse.dialect, months), f"cannot roll up {table}")
+        kinds = connection.column_kinds(table)
+        sql = rollup_sql(columns, table, warehouse.dialect, months, kinds)
+        cursor = connection.execute(sql, f"cannot roll up {table}")
         result_names = [str(d[0]).lower() for d in cursor.description]
 
         def name_bad_value() -> None:

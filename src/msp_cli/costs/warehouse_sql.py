@@ -37,7 +37,9 @@ DIALECTS = {
 }
 # Statements run first on every connection: the roll-up's months and days are those of UTC.
 SESSION_SETUP = {
-    "postgres": ["SET TIME ZONE 'UTC'"],
+    # work_mem: room to hash-aggregate the roll-up (tens of thousands of groups) instead
+    # of sorting it on disk; for this session only.
+    "postgres": ["SET TIME ZONE 'UTC'", "SET work_mem = '64MB'"],
     "duckdb": ["SET TimeZone = 'UTC'"],
     "snowflake": ["ALTER SESSION SET TIMEZONE = 'UTC'"],
     "databricks": ["SET TIME ZONE 'UTC'"],
@@ -277,12 +279,60 @@ def _with_source(sql: str, table: str, dialect: str) -> Any:
     return tree.transform(lambda n: source.copy() if isinstance(n, exp.Table) and n.name == SOURCE else n)
 
 
-def rollup_sql(columns: dict[str, str], table: str, dialect: str, months: list[str] | None = None) -> str:
+# Column types whose values the roll-up may read directly instead of through their text.
+DECIMAL_TYPES = "decimal"
+TIMESTAMP_TYPES = "timestamp"
+
+
+def _typed_columns_read_directly(types: dict[str, str]) -> Callable[[Any], Any]:
+    """A column the warehouse already types as DECIMAL (or integer) or TIMESTAMP needs no
+    trip through text: its text is never empty nor `NULL`, and casting it directly gives
+    what casting its text gives (sessions are in UTC). So, before the macros expand,
+    `msp_blank(CAST(c AS VARCHAR))` becomes `CAST(c AS VARCHAR)`, and `msp_amount` /
+    `msp_ts` of that alias become a direct cast of `c`. Text and floating-point columns
+    keep the file path's reading (a double's shortest text, so 0.1 stays 0.1). Anything
+    that does not match these shapes is left as it is (correct, only slower)."""
+    from sqlglot import exp
+
+    direct = {"msp_amount": (DECIMAL_TYPES, "DECIMAL(38, 18)"), "msp_ts": (TIMESTAMP_TYPES, "TIMESTAMPTZ")}
+    typed_aliases: dict[str, tuple[str, Any]] = {}
+
+    def rewrite(node: Any) -> Any:
+        if not isinstance(node, exp.Alias) or not isinstance(node.this, exp.Anonymous):
+            return node
+        call = node.this
+        name = call.name.lower()
+        argument = call.expressions[0] if len(call.expressions) == 1 else None
+        if name == "msp_blank" and isinstance(argument, exp.Cast) and isinstance(argument.this, exp.Column):
+            kind = types.get(argument.this.name.lower())
+            if kind is not None:
+                typed_aliases[node.alias] = (kind, argument.this)
+                return exp.alias_(argument.copy(), node.alias)
+        if name in direct and isinstance(argument, exp.Column) and argument.name in typed_aliases:
+            kind, column = typed_aliases[argument.name]
+            wanted, to = direct[name]
+            if kind == wanted:
+                return exp.alias_(exp.cast(column.copy(), exp.DataType.build(to, dialect="duckdb")), node.alias)
+        return node
+
+    return rewrite
+
+
+def rollup_sql(
+    columns: dict[str, str],
+    table: str,
+    dialect: str,
+    months: list[str] | None = None,
+    types: dict[str, str] | None = None,
+) -> str:
     """The roll-up of `table` (whose FOCUS columns are `columns`, by lower-case name) in
-    `dialect`, limited to `months` when given; amounts come back as exact text."""
+    `dialect`, limited to `months` when given; amounts come back as exact text. `types`
+    names the columns (by lower-case name) the warehouse types as decimal or timestamp."""
     from sqlglot import exp
 
     select = _with_source(ROLLUP.format(table="msp_rollup", reader=SOURCE, clean=clean_select(columns)), table, dialect)
+    if types:
+        select = select.transform(_typed_columns_read_directly(types))
     outer = []
     for projection in select.expressions:
         name = projection.alias_or_name
