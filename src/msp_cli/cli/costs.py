@@ -138,16 +138,18 @@ def import_(
         raise InvalidInput("give FOCUS files or --from-warehouse, not both")
     if warehouse is not None and table is None:
         raise InvalidInput("--from-warehouse needs --table NAME")
-    batch = CostBatch()
     # DuckDB reads the files (outside any transaction: other commands are not held up)
     # while this thread loads the database stack and refuses customer users.
     with _progress() as report, ThreadPoolExecutor(1) as pool:
         if warehouse is not None:
-            from msp_cli.costs.warehouse import read_warehouse
+            from msp_cli.costs.warehouse import WarehouseBatch, read_warehouse
 
+            warehouse_batch = WarehouseBatch()
+            batch: CostBatch = warehouse_batch
             password = os.environ.get("MSP_WAREHOUSE_PASSWORD")
-            reading = pool.submit(read_warehouse, warehouse, table, months, password=password, batch=batch)
+            reading = pool.submit(read_warehouse, warehouse, table, months, password=password, batch=warehouse_batch)
         else:
+            batch = CostBatch()
             stdin = sys.stdin.buffer if "-" in (files or []) else None
             reading = pool.submit(read_cost_files, files or [], report, batch, stdin)
         try:

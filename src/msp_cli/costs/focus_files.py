@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -37,7 +37,6 @@ from msp_cli.costs.focus_sql import (
     bad_condition,
     clean_select,
     reader_sql,
-    sql_ident,
     sql_literal,
 )
 
@@ -219,52 +218,6 @@ class CostBatch:
         self._describe(read, table)
         self.files.append(read)
         return read
-
-    def add_rollup(
-        self,
-        label: str,
-        fmt: str,
-        columns: dict[str, str],
-        names: list[str],
-        chunks: Iterable[Sequence[tuple[Any, ...]]],
-        name_bad_value: Callable[[], None],
-    ) -> FileRead:
-        """A roll-up that ROLLUP computed elsewhere (in a warehouse, over a table whose FOCUS
-        columns are `columns`): rows whose values are in `names` order. Checked, described
-        and stored exactly like a file's; `name_bad_value` raises for an unreadable row."""
-        read = FileRead(path=label, format=fmt)
-        table = f"part_{len(self.files)}"
-        empty = ", ".join(f"NULL::VARCHAR AS {sql_ident(name)}" for name in columns.values())
-        self.con.execute(ROLLUP.format(table=table, reader=f"(SELECT {empty} LIMIT 0)", clean=clean_select(columns)))
-        unnest = ", ".join(f"unnest(${i + 1})" for i in range(len(names)))
-        insert = f"INSERT INTO {table} ({', '.join(sql_ident(n) for n in names)}) SELECT {unnest}"
-        for chunk in chunks:
-            if chunk:  # one list per column: DuckDB converts them at C speed, unlike a row at a time
-                self.con.execute(insert, [list(values) for values in zip(*chunk)])
-        bad = self.con.execute(f"SELECT coalesce(sum(bad), 0) + count_if({KEY_CHECK}) FROM {table}").fetchone()
-        if bad and bad[0]:
-            name_bad_value()
-        read.sha256 = self._rollup_digest(table)
-        self._describe(read, table)
-        self.files.append(read)
-        return read
-
-    def _rollup_digest(self, table: str) -> str:
-        """SHA-256 of a roll-up's rows in key order: what a warehouse import recorded."""
-        keys = "payer_id, month, account_id, service, charge_category, currency, day"
-        digest = hashlib.sha256()
-        cursor = self.con.cursor()
-        try:
-            cursor.execute(f"""
-                SELECT concat_ws(chr(31), {keys}, msp_money(billed_cost), msp_money(effective_cost),
-                                 msp_money(list_cost), rows) || chr(30)
-                FROM {table} ORDER BY {keys}
-            """)
-            while chunk := cursor.fetchmany(20_000):
-                digest.update("".join(row[0] for row in chunk).encode())
-        finally:
-            cursor.close()
-        return digest.hexdigest()
 
     def _columns(self, label: str, reader: str, path: Path, fmt: str) -> dict[str, str]:
         """The file's column names by lower-case name; a required one missing is an error."""

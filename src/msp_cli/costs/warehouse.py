@@ -15,15 +15,17 @@ URLs are shown with `***` for it, and driver errors are scrubbed of it.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from msp_cli.common.errors import InvalidInput
 from msp_cli.common.months import parse_month
-from msp_cli.costs.focus_files import CostBatch, focus_columns, unreadable_value
+from msp_cli.costs.focus_files import CostBatch, FileRead, focus_columns, unreadable_value
+from msp_cli.costs.focus_sql import KEY_CHECK, ROLLUP, clean_select, sql_ident
 from msp_cli.costs.warehouse_sql import (
     DECIMAL_TYPES,
     DIALECTS,
@@ -182,6 +184,56 @@ class _Connection:
                 self.engine.dispose()
 
 
+class WarehouseBatch(CostBatch):
+    """A CostBatch that also takes a roll-up computed inside a warehouse."""
+
+    def add_rollup(
+        self,
+        label: str,
+        fmt: str,
+        columns: dict[str, str],
+        names: list[str],
+        chunks: Iterable[Sequence[tuple[Any, ...]]],
+        name_bad_value: Callable[[], None],
+    ) -> FileRead:
+        """A roll-up that ROLLUP computed elsewhere (in a warehouse, over a table whose FOCUS
+        columns are `columns`): rows whose values are in `names` order. Checked, described
+        and stored exactly like a file's; `name_bad_value` raises for an unreadable row."""
+        read = FileRead(path=label, format=fmt)
+        table = f"part_{len(self.files)}"
+        empty = ", ".join(f"NULL::VARCHAR AS {sql_ident(name)}" for name in columns.values())
+        self.con.execute(ROLLUP.format(table=table, reader=f"(SELECT {empty} LIMIT 0)", clean=clean_select(columns)))
+        unnest = ", ".join(f"unnest(${i + 1})" for i in range(len(names)))
+        insert = f"INSERT INTO {table} ({', '.join(sql_ident(n) for n in names)}) SELECT {unnest}"
+        for chunk in chunks:
+            if chunk:  # one list per column: DuckDB converts them at C speed, unlike a row at a time
+                self.con.execute(insert, [list(values) for values in zip(*chunk)])
+        bad = self.con.execute(f"SELECT coalesce(sum(bad), 0) + count_if({KEY_CHECK}) FROM {table}").fetchone()
+        if bad and bad[0]:
+            name_bad_value()
+        read.sha256 = self._rollup_digest(table)
+        self._describe(read, table)
+        self.files.append(read)
+        return read
+
+    def _rollup_digest(self, table: str) -> str:
+        """SHA-256 of a roll-up's rows in key order: what a warehouse import recorded."""
+        keys = "payer_id, month, account_id, service, charge_category, currency, day"
+        digest = hashlib.sha256()
+        cursor = self.con.cursor()
+        try:
+            cursor.execute(f"""
+                SELECT concat_ws(chr(31), {keys}, msp_money(billed_cost), msp_money(effective_cost),
+                                 msp_money(list_cost), rows) || chr(30)
+                FROM {table} ORDER BY {keys}
+            """)
+            while chunk := cursor.fetchmany(20_000):
+                digest.update("".join(row[0] for row in chunk).encode())
+        finally:
+            cursor.close()
+        return digest.hexdigest()
+
+
 def _kind(type_name: str) -> str | None:
     """'decimal' for exact numbers, 'timestamp' for timestamps, else None (text, floats)."""
     name = type_name.upper()
@@ -210,8 +262,8 @@ def read_warehouse(
     months: list[str] | None = None,
     *,
     password: str | None = None,
-    batch: CostBatch | None = None,
-) -> CostBatch:
+    batch: WarehouseBatch | None = None,
+) -> WarehouseBatch:
     """Run the roll-up of `table` inside the engine at `url` (only `months` when given),
     and hold the rolled-up rows in a CostBatch, checked as a file's would be. Nothing is
     written anywhere: the caller stores the batch in one transaction."""
@@ -222,7 +274,7 @@ def read_warehouse(
     quoted = table_sql(table).sql(dialect=warehouse.dialect)
     label = f"{table} in {warehouse.shown}"
     connection = _Connection(warehouse)
-    batch = batch or CostBatch()
+    batch = batch or WarehouseBatch()
     try:
         cursor = connection.execute(f"SELECT * FROM {quoted} LIMIT 0", f"cannot read table {table}")
         names = [d[0] for d in cursor.description]
