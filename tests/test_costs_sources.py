@@ -165,3 +165,47 @@ def test_bad_standard_input_is_named(run, sql, loaded):
     assert refused(run, sql, loaded, "-", input=b"") == "error: <stdin>: file is empty"
     message = refused(run, sql, loaded, "-", input=b"a,b\n1,2\n")
     assert message.startswith("error: <stdin>: missing columns BillingAccountId, ")
+
+
+def parquet_parts(folder: Path, source: Path, parts: int) -> list[Path]:
+    paths = [folder / f"part-{i:05d}.parquet" for i in range(parts)]
+    split_csv(source, paths)
+    return paths
+
+
+def test_parquet_parts_of_one_export_each_count_as_a_file(run, sql, tmp_path):
+    """Parts with the same columns are rolled up in one query; each is still its own
+    file: summary line, audit record, rows, and totals that add up exactly."""
+    paths = parquet_parts(tmp_path / "export" / "BILLING_PERIOD=2026-05", AWS, 4)
+    result = run("costs", "import", str(tmp_path / "export"), "--format", "json")
+    assert result.exit_code == 0, result
+    summaries = json.loads(result.stdout)
+    assert [s["file"] for s in summaries] == [str(p) for p in paths]
+    assert [s["rows"] for s in summaries] == [250, 250, 250, 250]
+    assert all(len(s["sha256"]) == 64 for s in summaries) and len({s["sha256"] for s in summaries}) == 4
+    assert stored_sums(sql) == file_sums(AWS)
+    assert stored_sums(sql, "effective_cost") == file_sums(AWS, "EffectiveCost")
+    assert sql("SELECT count(*) FROM audit_record WHERE action = 'costs.import'") == [(4,)]
+    assert {files for (files,) in sql("SELECT files FROM cost_load")} == {4}
+
+
+def test_a_bad_value_in_one_parquet_part_names_that_part(run, sql, loaded, tmp_path):
+    folder = tmp_path / "export"
+    paths = parquet_parts(folder, AWS, 3)
+    good, spoiled = paths[1], tmp_path / "spoiled.parquet"
+    con = duckdb.connect()
+    con.execute(f"""COPY (SELECT * REPLACE (CASE WHEN SubAccountName = 'prod-platform' THEN '12,5' ELSE BilledCost END
+                                           AS BilledCost) FROM read_parquet('{good}')) TO '{spoiled}' (FORMAT parquet)""")
+    con.close()
+    good.write_bytes(spoiled.read_bytes())  # same columns as the other parts: still one query
+    message = refused(run, sql, loaded, str(folder))
+    assert message.startswith(f"error: {good}: row ")
+    assert message.endswith("column BilledCost: '12,5' is not a decimal number (or out of range)")
+
+
+def test_two_parquet_parts_with_the_same_content_are_refused(run, sql, loaded, tmp_path):
+    folder = tmp_path / "export"
+    (first,) = parquet_parts(folder, AWS, 1)
+    (folder / "part-00001.parquet").write_bytes(first.read_bytes())
+    message = refused(run, sql, loaded, str(folder))
+    assert message == f"error: {folder / 'part-00001.parquet'}: same content as {first} (a file counts once)"

@@ -39,6 +39,7 @@ from msp_cli.costs.focus_sql import (
     reader_sql,
     sql_literal,
 )
+from msp_cli.costs.parquet_parts import FILE_KEY, rollup_by_file_sql
 
 AMOUNT_COLUMNS = {"BilledCost": "billed", "EffectiveCost": "effective", "ListCost": "list"}
 PROVIDER_NAMES = {
@@ -219,6 +220,55 @@ class CostBatch:
         self.files.append(read)
         return read
 
+    def add_parquet_parts(self, parts: list[tuple[str, Path]], progress: Progress | None = None) -> list[FileRead]:
+        """Parquet files with the same columns (the parts of one export) rolled up in one
+        query (see parquet_parts), then checked and described one by one as add_file
+        would; anything unusual falls back to add_file, which names the part at fault."""
+        import duckdb
+
+        first_label, first_path = parts[0]
+        columns = self._columns(first_label, reader_sql(first_path, "parquet"), first_path, "parquet")
+        listing = ", ".join(sql_literal(str(path)) for _, path in parts)
+        sql = rollup_by_file_sql("parts_rollup", f"read_parquet([{listing}], filename = true)", columns)
+        hashers = [_Sha256Thread(path) for _, path in parts]
+        hashing = threading.Thread(target=_run_each, args=(hashers,), daemon=True)  # one after the other
+        hashing.start()
+        try:
+            if sql is None:
+                raise LookupError
+            self._run_with_progress(sql, f"{first_label} and {len(parts) - 1} more", progress)
+        except (duckdb.Error, LookupError):
+            hashing.join()
+            self.con.execute("DROP TABLE IF EXISTS parts_rollup")
+            return [self.add_file(label, path, "parquet", progress) for label, path in parts]
+        hashing.join()
+        reads = []
+        try:
+            for (label, path), hasher in zip(parts, hashers):
+                table = f"part_{len(self.files)}"
+                self.con.execute(
+                    f"CREATE TABLE {table} AS SELECT * EXCLUDE ({FILE_KEY}) FROM parts_rollup "
+                    f"WHERE {FILE_KEY} = {sql_literal(str(path))}"
+                )
+                bad = self.con.execute(f"SELECT coalesce(sum(bad), 0) + count_if({KEY_CHECK}) FROM {table}").fetchone()
+                if bad and bad[0]:
+                    self._raise_first_bad_value(label, reader_sql(path, "parquet"), columns)
+                read = FileRead(path=label, format="parquet", sha256=hasher.result())
+                self._describe(read, table)
+                self.files.append(read)
+                reads.append(read)
+        finally:
+            self.con.execute("DROP TABLE IF EXISTS parts_rollup")
+        return reads
+
+    def same_columns(self, paths: list[Path]) -> bool:
+        """Whether Parquet files all have exactly the same column names (their metadata)."""
+        names = [
+            [d[0] for d in self.con.execute(f"SELECT * FROM {reader_sql(p, 'parquet')} LIMIT 0").description]
+            for p in paths
+        ]
+        return all(n == names[0] for n in names)
+
     def _columns(self, label: str, reader: str, path: Path, fmt: str) -> dict[str, str]:
         """The file's column names by lower-case name; a required one missing is an error."""
         names = [d[0] for d in self.con.execute(f"SELECT * FROM {reader} LIMIT 0").description]
@@ -381,6 +431,11 @@ ROLLUP_KEYS = (
 _FORMAT_NAMES = {"csv": "CSV", "csv.gz": "gzip'd CSV", "parquet": "Parquet"}
 
 
+def _run_each(hashers: list[_Sha256Thread]) -> None:
+    for hasher in hashers:
+        hasher.run()
+
+
 class _Sha256Thread(threading.Thread):
     def __init__(self, path: Path) -> None:
         super().__init__(daemon=True)
@@ -413,6 +468,16 @@ def _read_error(label: str, fmt: str, exc: Exception) -> str:
 def _first_line(exc: Exception) -> str:
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
     return lines[0] if lines else exc.__class__.__name__
+
+
+def _read_all(batch: CostBatch, checked: list[tuple[str, Path, str]], progress: Progress | None) -> Iterator[FileRead]:
+    """Each file read into the batch, in order: the parts of a Parquet export in one query."""
+    parts = [(label, path) for label, path, fmt in checked if fmt == "parquet"]
+    if len(parts) == len(checked) > 1 and batch.same_columns([path for _, path in parts]):
+        yield from batch.add_parquet_parts(parts, progress)
+        return
+    for label, path, fmt in checked:
+        yield batch.add_file(label, path, fmt, progress)
 
 
 def read_cost_files(
@@ -451,11 +516,10 @@ def read_cost_files(
         batch = batch or CostBatch()
         try:
             by_digest: dict[str, str] = {}
-            for label, path, fmt in checked:
-                read = batch.add_file(label, path, fmt, progress)
+            for read in _read_all(batch, checked, progress):
                 if read.sha256 in by_digest:
-                    raise InvalidInput(f"{label}: same content as {by_digest[read.sha256]} (a file counts once)")
-                by_digest[read.sha256] = label
+                    raise InvalidInput(f"{read.path}: same content as {by_digest[read.sha256]} (a file counts once)")
+                by_digest[read.sha256] = read.path
         except BaseException:
             batch.close()
             raise
