@@ -157,8 +157,14 @@ def run(workdir: Path, quick: bool = False) -> list[Measurement]:
                 s,
                 f"< {target_s:.0f} s, RSS < {target_rss:.0f} MB" if last_size else "-",
                 not last_size or (s < target_s and rss < target_rss),
-                note=f"{s / n * 1000:.1f} ms/customer, {lines:,} bill lines, peak RSS {rss:.0f} MB",
-                details={"customers": n, "rollup_rows": rollup_rows, "bill_lines": lines, "peak_rss_mb": rss},
+                note=f"{s / n * 1000:.1f} ms/customer, {lines:,} bill lines, peak RSS {rss:.0f} MB, CPU {last.cpu_s:.1f} s",
+                details={
+                    "customers": n,
+                    "rollup_rows": rollup_rows,
+                    "bill_lines": lines,
+                    "peak_rss_mb": rss,
+                    "cpu_s": last.cpu_s,
+                },
             )
         )
     remove_database(template)
