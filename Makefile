@@ -28,7 +28,7 @@ check: $(STAMP)
 # SQLite always; PostgreSQL too when MSP_TEST_DATABASE_URL points at a server
 # (`eval "$$(scripts/start-postgres)"` starts one; .ci/run does).
 test: check
-	env -u MSP_TEST_DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+	env -u MSP_TEST_DATABASE_URL MSP_TEST_WAREHOUSE_URL="$$MSP_TEST_DATABASE_URL" $(PY) -m pytest $(PYTEST_ARGS)
 	@if [ -n "$$MSP_TEST_DATABASE_URL" ]; then \
 		echo "== the same suite on PostgreSQL"; \
 		$(PY) -m pytest $(PYTEST_ARGS); \
@@ -42,8 +42,9 @@ test-postgres: $(STAMP)
 docs: $(STAMP)
 	$(PY) scripts/generate_reference.py > docs/reference.md
 
+# The warehouse benchmark needs a PostgreSQL server: started (or reused) here.
 bench: $(STAMP)
-	$(PY) -m benchmarks
+	eval "$$(scripts/start-postgres)" && $(PY) -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

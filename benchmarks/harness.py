@@ -48,6 +48,7 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
+    cpu_s: float = 0.0  # the child's own user + system time: what load on the machine does not inflate
 
 
 def run_once(argv: list[str], env: dict[str, str] | None = None, stdin: Path | None = None) -> Run:
@@ -70,7 +71,8 @@ def run_once(argv: list[str], env: dict[str, str] | None = None, stdin: Path | N
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, out.read(), err.read())
+        cpu = usage.ru_utime + usage.ru_stime
+        return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, out.read(), err.read(), cpu)
 
 
 def checked(run: Run, argv: list[str]) -> Run:

@@ -4,11 +4,13 @@ For each N it builds a fresh SQLite database (customers, linked accounts, one mo
 cost roll-up: one Usage row per account and service, plus one Tax row per account that
 must stay out of the bills; a margin, a service discount and a fee per customer), then
 times the real command in a separate process (start-up included).
-Targets: < 10 s at 1,000 customers, and linear growth.
+Targets: < 30 s and peak RSS < 600 MB at 10,000 customers (3,010,000 bill lines), and
+linear growth from 1,000 (100 to 400 customers with --quick).
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -121,8 +123,8 @@ def build(db_path: Path, customers: int, days: int = 1) -> int:
 
 
 def run(workdir: Path, quick: bool = False) -> list[Measurement]:
-    sizes = [50, 100, 200] if quick else [250, 500, 1000]
-    runs = 1 if quick else 3
+    sizes = [100, 200, 400] if quick else [1000, 5000, 10000]
+    target_s, target_rss = 30.0, 600.0
     seconds = []
     out = []
     template = workdir / "rebill-template.db"
@@ -135,26 +137,37 @@ def run(workdir: Path, quick: bool = False) -> list[Measurement]:
         db = Path(env["MSP_DB"])
 
         def fresh_copy(db: Path = db) -> None:
-            # Every run rebills a database nobody has rebilled yet (no cooldown, no versions).
+            # Every run rebills a database nobody has rebilled yet (no cooldown, no versions);
+            # copied by the file system, never through this process's memory (see above).
             remove_database(db)
-            db.write_bytes(template.read_bytes())
+            shutil.copyfile(template, db)
 
+        runs = 3 if quick or n <= 1000 else 1
         s, rss, last = median_run(
             msp("rebill", "--all", "--month", MONTH, "--format", "json"), runs, env, warmup=0, before_each=fresh_copy
         )
         assert f"{n} rebilled, 0 skipped (cooldown), 0 failed" in last.stderr, last.stderr
+        remove_database(db)
         seconds.append(s)
         lines = n * (ACCOUNTS * len(SERVICES) + 1)
+        last_size = n == sizes[-1]
         out.append(
             Measurement(
                 f"rebill --all: {n:,} customers x {ACCOUNTS} accounts x {len(SERVICES)} services",
                 s,
-                "< 10 s" if n == sizes[-1] else "-",
-                s < 10.0,
-                note=f"{s / n * 1000:.1f} ms/customer, {lines:,} bill lines, peak RSS {rss:.0f} MB",
-                details={"customers": n, "rollup_rows": rollup_rows, "bill_lines": lines, "peak_rss_mb": rss},
+                f"< {target_s:.0f} s, RSS < {target_rss:.0f} MB" if last_size else "-",
+                not last_size or (s < target_s and rss < target_rss),
+                note=f"{s / n * 1000:.1f} ms/customer, {lines:,} bill lines, peak RSS {rss:.0f} MB, CPU {last.cpu_s:.1f} s",
+                details={
+                    "customers": n,
+                    "rollup_rows": rollup_rows,
+                    "bill_lines": lines,
+                    "peak_rss_mb": rss,
+                    "cpu_s": last.cpu_s,
+                },
             )
         )
+    remove_database(template)
     ok, how = linear(sizes, seconds)
     out.append(
         Measurement(

@@ -37,12 +37,20 @@ class Result:
 POSTGRES_URL = os.environ.get("MSP_TEST_DATABASE_URL")
 
 
+# A PostgreSQL server for tests that need one whatever msp's own database is (a warehouse
+# to import cost data from): `make test` passes it to the SQLite pass as well.
+POSTGRES_SERVER_URL = os.environ.get("MSP_TEST_WAREHOUSE_URL") or POSTGRES_URL
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests about the SQLite file itself (mode, pragmas, not-a-database) do not apply to
-    PostgreSQL, and tests about a PostgreSQL server (roles, connections) need one; each
-    is deselected on the other pass, not skipped."""
-    other = "sqlite_only" if POSTGRES_URL else "postgres_only"
-    kept = [i for i in items if i.get_closest_marker(other) is None]
+    PostgreSQL, tests about a PostgreSQL server itself (roles, connections) need one as
+    msp's database, and tests that need a PostgreSQL server beside msp's database (a
+    warehouse) need one given: each is deselected where it does not apply, not skipped
+    (`make test` always gives a server when one runs)."""
+    kept = [i for i in items if i.get_closest_marker("sqlite_only" if POSTGRES_URL else "postgres_only") is None]
+    if not POSTGRES_SERVER_URL:
+        kept = [i for i in kept if i.get_closest_marker("postgres_server") is None]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept

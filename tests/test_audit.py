@@ -58,3 +58,21 @@ def test_deleted_newest_record_is_detected(seeded, sql):
 def test_filters(seeded):
     records = json.loads(seeded("audit", "list", "--action", "payer.*", "--format", "json").stdout)
     assert [r["target"] for r in records] == ["P2", "P1"]
+
+
+def test_large_and_unusual_details_verify(run, db_path):
+    """Records hashed from their details text (a 5,000-address import) and records whose
+    details do not read back as written (integer keys) both verify, and an edit shows."""
+    from msp_cli.access import audit
+    from msp_cli.access.actors import resolve_actor
+    from msp_cli.store.database import Database
+
+    database = Database(str(db_path))
+    with database.transaction() as session:
+        actor = resolve_actor(session, "tester", None)
+        audit.record(session, actor, "test.big", "t", {"invited": [f"user{i}@example.com" for i in range(5000)]})
+        audit.record(session, actor, "test.keys", "t", {"by_month": {2: "b", 10: "a"}, "quote": 'x"details":null'})
+    database.dispose()
+    result = run("audit", "verify")
+    assert result.exit_code == 0, result
+    assert "audit log intact: 2 records verified" in result.stdout + result.stderr

@@ -5,7 +5,9 @@ import sys
 
 import pytest
 
-HEAVY = {"sqlalchemy", "sqlmodel", "pydantic", "duckdb", "email_validator", "rich.progress", "psycopg"}
+# The warehouse drivers too (sqlglot, and each engine's SQLAlchemy dialect when installed).
+DRIVERS = {"sqlglot", "sqlalchemy_bigquery", "google", "pyathena", "trino", "snowflake", "databricks"}
+HEAVY = {"sqlalchemy", "sqlmodel", "pydantic", "duckdb", "email_validator", "rich.progress", "psycopg", *DRIVERS}
 
 
 def imported_modules(*args: str) -> set[str]:
@@ -35,7 +37,9 @@ def test_help_and_version_import_nothing_heavy(args):
     assert not heavy, f"msp {' '.join(args)} imports {sorted(heavy)}"
 
 
-@pytest.mark.parametrize("args", [("customers", "--help"), ("accounts", "list", "--help"), ("config", "path")])
+@pytest.mark.parametrize(
+    "args", [("customers", "--help"), ("accounts", "list", "--help"), ("config", "path"), ("costs", "import", "--help")]
+)
 def test_subcommand_help_imports_no_database_stack(args):
     # Typer 0.29 coerces option values with pydantic once a subcommand is parsed, so
     # pydantic is allowed here; the database and file-reading stacks are not.

@@ -45,6 +45,36 @@ def focus_csv(*rows: dict[str, str], columns: list[str] = COLUMNS) -> bytes:
 GOOD_FOCUS = focus_csv(*({"SubAccountId": f"A{i}", "BilledCost": f"{i}.25"} for i in range(200)))
 
 
+def export_folder(parts: dict[str, bytes]) -> Callable[[Path], None]:
+    """A function writing `parts` into a hive folder beside the marker file it is given."""
+
+    def write(marker: Path) -> None:
+        folder = marker.with_suffix("") / "BILLING_PERIOD=2026-05"
+        folder.mkdir(parents=True)
+        for name, content in parts.items():
+            (folder / name).write_bytes(content)
+        marker.write_bytes(b"")
+
+    return write
+
+
+def duckdb_table_without(column: str) -> Callable[[Path], None]:
+    """A function writing a DuckDB file whose table `focus` lacks `column`."""
+
+    def write(path: Path) -> None:
+        import duckdb
+
+        source = path.with_suffix(".source.csv")
+        source.write_bytes(GOOD_FOCUS)
+        with duckdb.connect(str(path)) as con:
+            con.execute(
+                f"CREATE TABLE focus AS SELECT * EXCLUDE ({column}) FROM read_csv('{source}', all_varchar = true)"
+            )
+        source.unlink()
+
+    return write
+
+
 def parquet_without(column: str) -> Callable[[Path], None]:
     """A function writing a FOCUS Parquet file that lacks `column` (DuckDB writes it)."""
 
@@ -580,6 +610,70 @@ CASES += [
         {"u.csv": users_csv("email,name", "ann@acme.example,Ann")},
     ),
     Case("focus-missing-file", ("costs", "import", "{tmp}/nope.csv"), 2, "nope.csv"),
+    # directories, globs, standard input
+    Case(
+        "focus-directory-bad-part",
+        ("costs", "import", "{tmp}/exports"),
+        2,
+        "BILLING_PERIOD=2026-05/b.csv: row 1: column BilledCost: 'abc'",
+        {"exports.marker": export_folder({"a.csv": GOOD_FOCUS, "b.csv": focus_csv({"BilledCost": "abc"})})},
+    ),
+    Case(
+        "focus-directory-without-cost-files",
+        ("costs", "import", "{tmp}/exports"),
+        2,
+        "exports: no CSV, .csv.gz or Parquet files in this directory",
+        {"exports.marker": export_folder({"manifest.json": b"{}"})},
+    ),
+    Case("focus-glob-no-match", ("costs", "import", "{tmp}/none/*.parquet"), 2, "none/*.parquet: no files match"),
+    Case(
+        "focus-stdin-bad-value",
+        ("costs", "import", "-"),
+        2,
+        "<stdin>: row 1: column BilledCost: 'abc'",
+        stdin=focus_csv({"BilledCost": "abc"}).decode(),
+    ),
+    Case("focus-stdin-twice", ("costs", "import", "-", "-"), 2, "'-' (standard input) may be given once", stdin="x"),
+    # --from-warehouse
+    Case(
+        "warehouse-not-a-url",
+        ("costs", "import", "--from-warehouse", "nope", "--table", "t"),
+        2,
+        "not a SQLAlchemy URL",
+    ),
+    Case(
+        "warehouse-unsupported-engine",
+        ("costs", "import", "--from-warehouse", "mysql://u:pw@localhost/db", "--table", "t"),
+        2,
+        "'mysql' is not a supported engine",
+    ),
+    Case(
+        "warehouse-unreachable",
+        ("costs", "import", "--from-warehouse", "postgresql://u:hunter2@127.0.0.1:1/db", "--table", "t"),
+        2,
+        "postgresql://u:***@127.0.0.1:1/db: cannot connect",
+    ),
+    Case(
+        "warehouse-no-duckdb-file",
+        ("costs", "import", "--from-warehouse", "duckdb:///{tmp}/none.duckdb", "--table", "t"),
+        2,
+        "no such DuckDB file",
+    ),
+    Case(
+        "warehouse-missing-column",
+        ("costs", "import", "--from-warehouse", "duckdb:///{tmp}/w.duckdb", "--table", "focus"),
+        2,
+        "focus in duckdb:///",
+        {"w.duckdb": duckdb_table_without("ChargeCategory")},
+    ),
+    Case(
+        "warehouse-unknown-table",
+        ("costs", "import", "--from-warehouse", "duckdb:///{tmp}/w.duckdb", "--table", "nope"),
+        2,
+        "cannot read table nope",
+        {"w.duckdb": duckdb_table_without("ChargeCategory")},
+    ),
+    Case("warehouse-without-table", ("costs", "import", "--from-warehouse", "duckdb:///x.duckdb"), 2, "needs --table"),
     # the database itself
     Case(
         "db-newer-schema",

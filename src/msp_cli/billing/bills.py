@@ -50,7 +50,7 @@ from msp_cli.common.patterns import matches
 from msp_cli.common.text import shown
 from msp_cli.costs.publishers import charge_provider, is_marketplace
 from msp_cli.store.batches import chunked
-from msp_cli.store.database import exact_sum
+from msp_cli.store.database import exact_sums
 from msp_cli.store.models import Account, CostRollup, Customer
 
 BILLED_CATEGORIES = ("usage", "purchase", "adjustment")
@@ -153,30 +153,30 @@ def usage_costs(session: Session, customers: Sequence[str], month: str) -> dict[
                 r.c.publisher,
                 r.c.currency,
                 a.c.provider,
-                func.max(r.c.provider_name),
-                exact_sum(session, basis_cost).label("cost"),
+                r.c.provider_name,
             )
             .select_from(r.join(a, a.c.id == r.c.account_id).join(c, c.c.code == a.c.customer))
             .where(
                 r.c.month == month, r.c.account_id.in_(accounts), func.lower(r.c.charge_category).in_(BILLED_CATEGORIES)
             )
-            .group_by(a.c.customer, r.c.account_id, r.c.service, r.c.publisher, r.c.currency, a.c.provider)
         )
-        for customer, account, service, publisher, currency, account_provider, provider_name, cost in session.execute(
-            query
-        ):
+        # Grouped by the provider's name as imported too (one per key in practice; a key
+        # seen under two spellings adds up below).
+        for key_row, cost in exact_sums(session, query, basis_cost).items():
+            customer, account, service, publisher, currency, account_provider, provider_name = key_row
             provider = charge_provider(provider_name, account_provider)
-            shown = publisher or provider_name or ""
+            publisher_shown = publisher or provider_name or ""
             amount = ZERO if cost is None else cost
-            key = (customer, account, service, shown, currency)
+            key = (customer, account, service, publisher_shown, currency)
             if key in merged:  # an empty PublisherName and the provider's own name are one line
                 amount = MONEY.add(merged[key].amount, amount)
+                provider_name = max(merged[key].provider or "", provider_name or "") or None
             merged[key] = Cost(
                 account,
                 service,
                 currency,
                 amount,
-                shown,
+                publisher_shown,
                 provider_name,
                 provider,
                 is_marketplace(publisher, provider_name, provider),
@@ -263,8 +263,8 @@ def _price_usage(book: RuleBook, costs: Sequence[Cost]) -> list[tuple[Line, Cost
             if key not in tiered:
                 matched = add_all(groups[key])
                 total, parts = tiered_price(rule.tiers, matched, volume=rule.volume)
-                shown = sum(1 for amount in groups[key] if amount != 0)  # zero costs make no line
-                tiered[key] = (total, matched, _tier_detail(rule, cost.currency, matched, shown, total, parts))
+                counted = sum(1 for amount in groups[key] if amount != 0)  # zero costs make no line
+                tiered[key] = (total, matched, _tier_detail(rule, cost.currency, matched, counted, total, parts))
             total, matched, detail = tiered[key]
             if matched > 0:
                 price = MONEY.divide(MONEY.multiply(cost.amount, total), matched)

@@ -30,6 +30,7 @@ from msp_cli.common.months import current_month, parse_month
 from msp_cli.common.settings import DEFAULT_COOLDOWN_HOURS
 from msp_cli.directory.lookups import require_customer
 from msp_cli.store.batches import chunked
+from msp_cli.store.bulk import insert_many
 from msp_cli.store.models import (
     BillLine,
     CostLoad,
@@ -211,10 +212,8 @@ def _store(session: Session, actor: Actor, bills: Sequence[Bill], now: datetime)
             }
             for n, l in enumerate(bill.lines, start=1)
         ]
-    if totals:
-        session.execute(RebillTotal.__table__.insert(), totals)
-    if lines:
-        session.execute(BillLine.__table__.insert(), lines)
+    insert_many(session, RebillTotal.__table__, totals)
+    insert_many(session, BillLine.__table__, lines)
     return {run["customer"]: run["version"] for run in runs}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import Enum
 
 import typer
@@ -64,23 +65,59 @@ class By(str, Enum):
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    files: list[str] = typer.Argument(..., metavar="FILE...", help="FOCUS exports: CSV, .csv.gz or Parquet."),
+    files: list[str] = typer.Argument(
+        None,
+        metavar="FILE...",
+        help="FOCUS exports: CSV, .csv.gz or Parquet files, directories of them (hive-partitioned or not), "
+        "globs ('exports/*/*.parquet'), or - for one file on standard input.",
+        show_default=False,
+    ),
+    warehouse: str = typer.Option(
+        None,
+        "--from-warehouse",
+        metavar="URL",
+        help="Roll up a FOCUS table inside this SQL engine instead (a SQLAlchemy URL: postgresql://, "
+        "duckdb:///FILE, bigquery://, awsathena+rest://, trino://, snowflake://, databricks://). "
+        "The password comes from the URL or MSP_WAREHOUSE_PASSWORD.",
+    ),
+    table: str = typer.Option(None, "--table", metavar="NAME", help="The FOCUS table or view (with --from-warehouse)."),
+    months: list[str] = typer.Option(
+        None, "--month", metavar="YYYY-MM", help="Only these billing months (with --from-warehouse; repeatable)."
+    ),
     fmt: Format = FORMAT,
 ) -> None:
     """Load FOCUS cost exports; each payer-month in them replaces the one loaded before.
 
     Every file is read and checked before anything is written: one bad file leaves the
-    database as it was."""
+    database as it was. With --from-warehouse the same roll-up runs inside the engine and
+    only the rolled-up rows are fetched."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from msp_cli.common.errors import InvalidInput
+    from msp_cli.common.months import parse_month
     from msp_cli.costs.focus_files import CostBatch, read_cost_files
 
     app_ctx = context.get(ctx)
-    batch = CostBatch()
+    if warehouse is None and (table is not None or months):
+        raise InvalidInput("--table and --month go with --from-warehouse")
+    if warehouse is not None and files:
+        raise InvalidInput("give FOCUS files or --from-warehouse, not both")
+    if warehouse is not None and table is None:
+        raise InvalidInput("--from-warehouse needs --table NAME")
     # DuckDB reads the files (outside any transaction: other commands are not held up)
     # while this thread loads the database stack and refuses customer users.
     with file_progress(app_ctx.terminal) as report, ThreadPoolExecutor(1) as pool:
-        reading = pool.submit(read_cost_files, files, report, batch)
+        if warehouse is not None:
+            from msp_cli.costs.warehouse import WarehouseBatch, read_warehouse
+
+            warehouse_batch = WarehouseBatch()
+            batch: CostBatch = warehouse_batch
+            password = os.environ.get("MSP_WAREHOUSE_PASSWORD")
+            reading = pool.submit(read_warehouse, warehouse, table, months, password=password, batch=warehouse_batch)
+        else:
+            batch = CostBatch()
+            stdin = app_ctx.terminal.binary_stdin() if "-" in (files or []) else None
+            reading = pool.submit(read_cost_files, files or [], report, batch, stdin)
         try:
             from msp_cli.costs.storing import require_cost_importer, store_cost_batch
 
@@ -94,16 +131,19 @@ def import_(
             raise
     with batch, app_ctx.session() as (session, actor):
         summaries = store_cost_batch(session, actor, batch)
+    found = {month for s in summaries for month in s.months}
+    empty_months = sorted({parse_month(m) for m in months or []} - found)
     if fmt is not Format.table:
         app_ctx.emit(summaries, IMPORT_COLUMNS, fmt)
-        return
-    for s in summaries:
+    for s in summaries if fmt is Format.table else []:
         app_ctx.say(
             f"{s.file}: {s.rows} rows; payers {', '.join(s.payers) or '-'}; months {', '.join(s.months) or '-'}; "
             f"{s.accounts_registered} accounts registered, {s.accounts_auto_assigned} auto-assigned; "
             f"billed {format_totals(s.billed_cost, empty='nothing')}"
             + "".join(f"; replaced {r['payer_id']} {r['month']} (was {r['previous_rows']} rows)" for r in s.replaced)
         )
+    for month in empty_months:
+        app_ctx.warn(f"no rows for {month} in {table}: nothing loaded for it")
 
 
 @app.command("months")

@@ -7,6 +7,7 @@ bars, chatter, prompts) reads it here, never `sys.stdout.isatty()` directly.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import sys
@@ -45,6 +46,13 @@ class Terminal:
             stderr_tty=_isatty(sys.stderr),
             no_color=bool(env.get("NO_COLOR")),
         )
+
+    def binary_stdin(self) -> IO[bytes]:
+        """Standard input as bytes (a cost file piped in may be gzip or Parquet)."""
+        buffer = getattr(self.stdin, "buffer", None)
+        if buffer is not None:
+            return buffer  # type: ignore[no-any-return]
+        return io.BytesIO(self.stdin.read().encode())
 
     def colour(self, tty: bool) -> bool:
         """Colour (and bold) only on a terminal, and never with NO_COLOR."""

@@ -129,12 +129,20 @@ def canonical(value: Decimal, min_places: int = 2) -> Decimal:
     never in exponent form (amounts: '120.00', '0.10', '1.234567'; percents with
     min_places=0: '15', '2.5'), so SQLite (text) and PostgreSQL (NUMERIC(38,18)) give back
     identical values."""
-    text = format(value, "f")  # exact: no context precision involved, unlike normalize()
-    whole, _, fraction = text.partition(".")
-    fraction = fraction.rstrip("0").ljust(min_places, "0")
+    return Decimal(canonical_text(format(value, "f"), min_places))  # "f": exact, unlike normalize()
+
+
+def canonical_text(text: str, min_places: int = 2) -> str:
+    """canonical() on a number already written in fixed point ('12.3400' -> '12.34'):
+    what SQLite stores. Bulk paths (storing millions of bill lines) call it directly."""
+    whole, dot, fraction = text.partition(".")
+    if dot:
+        fraction = fraction.rstrip("0")
+    if len(fraction) < min_places:
+        fraction = fraction.ljust(min_places, "0")
     if whole == "-0" and not fraction.strip("0"):
         whole = "0"
-    return Decimal(f"{whole}.{fraction}" if fraction else whole)
+    return f"{whole}.{fraction}" if fraction else whole
 
 
 def is_currency_code(text: str) -> bool:

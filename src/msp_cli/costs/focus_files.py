@@ -22,13 +22,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from msp_cli.common.csv_input import long_line_error, ragged_csv_error
 from msp_cli.common.errors import InvalidInput
 from msp_cli.common.money import STORED_LIMIT_TEXT, fits_storage
 from msp_cli.common.naming import MAX_ID, MAX_NAME
 from msp_cli.common.text import cut, shown, spaces_for_controls
+from msp_cli.costs.file_sources import source_files
 from msp_cli.costs.focus_sql import (
     CHARGE_CATEGORIES,
     CHECKS,
@@ -42,6 +43,7 @@ from msp_cli.costs.focus_sql import (
     reader_sql,
     sql_literal,
 )
+from msp_cli.costs.parquet_parts import FILE_KEY, rollup_by_file_sql
 
 AMOUNT_COLUMNS = {"BilledCost": "billed", "EffectiveCost": "effective", "ListCost": "list"}
 PROVIDER_NAMES = {
@@ -57,6 +59,38 @@ PROVIDER_NAMES = {
 }
 
 Progress = Callable[[str, float], None]  # (file label, fraction done 0..1)
+
+
+def focus_columns(label: str, names: list[str]) -> dict[str, str]:
+    """A source's column names by lower-case name; a required one missing, or one msp
+    reads given twice, is an error."""
+    columns = {name.lower(): name for name in names}
+    duplicated = _duplicated_column(names)
+    if duplicated is not None:
+        raise InvalidInput(f"{label}: column {duplicated} appears more than once (which one holds the data?)")
+    missing = [c for c in REQUIRED_COLUMNS if c.lower() not in columns]
+    if not any(p.lower() in columns for p in PROVIDER_COLUMNS):
+        missing.append("ProviderName")
+    if len(missing) == 1:
+        raise InvalidInput(f"{label}: missing column {missing[0]}")
+    if missing:
+        raise InvalidInput(f"{label}: missing columns {', '.join(missing)}")
+    return columns
+
+
+def unreadable_value(where: str, column: str, value: str | None) -> InvalidInput:
+    """The error for a value the roll-up cannot read (a CHECKS entry that matched)."""
+    if value is None:
+        return InvalidInput(f"{where}: column {column} is empty")
+    if column in AMOUNT_COLUMNS:
+        reason = _amount_problem(value)
+    elif column.endswith("Start"):
+        reason = "not a timestamp"
+    elif column == "ChargeCategory":
+        reason = f"not a FOCUS charge category ({', '.join(CHARGE_CATEGORIES)})"
+    else:
+        reason = "too long"
+    return InvalidInput(f"{where}: column {column}: {shown(value)} is {reason}")
 
 
 def provider_of(name: str | None) -> str:
@@ -210,6 +244,58 @@ class CostBatch:
         ]
         return fingerprints[0] == fingerprints[1]
 
+    def add_parquet_parts(self, parts: list[tuple[str, Path]], progress: Progress | None = None) -> list[FileRead]:
+        """Parquet files with the same columns (the parts of one export) rolled up in one
+        query (see parquet_parts), then checked and described one by one as add_file
+        would; anything unusual falls back to add_file, which names the part at fault."""
+        import duckdb
+
+        first_label, first_path = parts[0]
+        columns = self._columns(first_label, reader_sql(first_path, "parquet"), first_path, "parquet")
+        listing = ", ".join(sql_literal(str(path)) for _, path in parts)
+        sql = rollup_by_file_sql("parts_rollup", f"read_parquet([{listing}], filename = true)", columns)
+        hashers = [_Sha256Thread(path) for _, path in parts]
+        hashing = threading.Thread(target=_run_each, args=(hashers,), daemon=True)  # one after the other
+        hashing.start()
+        try:
+            if sql is None:
+                raise LookupError
+            self._run_with_progress(sql, f"{first_label} and {len(parts) - 1} more", progress)
+        except (duckdb.Error, LookupError):
+            hashing.join()
+            self.con.execute("DROP TABLE IF EXISTS parts_rollup")
+            return [self.add_file(label, path, "parquet", progress) for label, path in parts]
+        hashing.join()
+        reads = []
+        try:
+            for (label, path), hasher in zip(parts, hashers):
+                table = f"part_{len(self.files)}"
+                self.con.execute(
+                    f"CREATE TABLE {table} AS SELECT * EXCLUDE ({FILE_KEY}) FROM parts_rollup "
+                    f"WHERE {FILE_KEY} = {sql_literal(str(path))}"
+                )
+                bad = self.con.execute(
+                    f"SELECT coalesce(sum(bad), 0) + count_if(({KEY_CHECK}) IS TRUE) FROM {table}"
+                ).fetchone()
+                if bad and bad[0]:
+                    self._raise_first_bad_value(label, reader_sql(path, "parquet"), columns)
+                read = FileRead(path=label, format="parquet", sha256=hasher.result())
+                self._describe(read, table)
+                self.files.append(read)
+                self.readers.append(reader_sql(path, "parquet"))
+                reads.append(read)
+        finally:
+            self.con.execute("DROP TABLE IF EXISTS parts_rollup")
+        return reads
+
+    def same_columns(self, paths: list[Path]) -> bool:
+        """Whether Parquet files all have exactly the same column names (their metadata)."""
+        names = [
+            [d[0] for d in self.con.execute(f"SELECT * FROM {reader_sql(p, 'parquet')} LIMIT 0").description]
+            for p in paths
+        ]
+        return all(n == names[0] for n in names)
+
     def _columns(self, label: str, reader: str, path: Path, fmt: str) -> dict[str, str]:
         """The file's column names by lower-case name; a required one missing is an error."""
         names = [d[0] for d in self.con.execute(f"SELECT * FROM {reader} LIMIT 0").description]
@@ -217,18 +303,7 @@ class CostBatch:
             # DuckDB's sniffer takes a file whose rows disagree on their width (one cut
             # off mid-row) for a one-column file: name that row, not every column as missing.
             raise ragged_csv_error(label, path, compressed=fmt == "csv.gz")
-        columns = {name.lower(): name for name in names}
-        duplicated = _duplicated_column(names)
-        if duplicated is not None:
-            raise InvalidInput(f"{label}: column {duplicated} appears more than once (which one holds the data?)")
-        missing = [c for c in REQUIRED_COLUMNS if c.lower() not in columns]
-        if not any(p.lower() in columns for p in PROVIDER_COLUMNS):
-            missing.append("ProviderName")
-        if len(missing) == 1:
-            raise InvalidInput(f"{label}: missing column {missing[0]}")
-        if missing:
-            raise InvalidInput(f"{label}: missing columns {', '.join(missing)}")
-        return columns
+        return focus_columns(label, names)
 
     def _run_with_progress(self, sql: str, label: str, progress: Progress | None) -> None:
         if progress is None:
@@ -268,17 +343,7 @@ class CostBatch:
             self.con.execute("RESET threads")
         assert row is not None
         row_no, column, value = row
-        if value is None:
-            raise InvalidInput(f"{label}: row {row_no}: column {column} is empty")
-        if column in AMOUNT_COLUMNS:
-            reason = _amount_problem(value)
-        elif column.endswith("Start"):
-            reason = "not a timestamp"
-        elif column == "ChargeCategory":
-            reason = f"not a FOCUS charge category ({', '.join(CHARGE_CATEGORIES)})"
-        else:
-            reason = "too long"
-        raise InvalidInput(f"{label}: row {row_no}: column {column}: {shown(value)} is {reason}")
+        raise unreadable_value(f"{label}: row {row_no}", column, value)
 
     def _describe(self, read: FileRead, table: str) -> None:
         """Per-file facts for the summary and for registering payers and accounts."""
@@ -421,6 +486,11 @@ ROLLUP_KEYS = (
 _FORMAT_NAMES = {"csv": "CSV", "csv.gz": "gzip'd CSV", "parquet": "Parquet"}
 
 
+def _run_each(hashers: list[_Sha256Thread]) -> None:
+    for hasher in hashers:
+        hasher.run()
+
+
 class _Sha256Thread(threading.Thread):
     def __init__(self, path: Path) -> None:
         super().__init__(daemon=True)
@@ -489,44 +559,60 @@ def _duplicated_column(names: list[str]) -> str | None:
     return None
 
 
-def read_cost_files(paths: list[str], progress: Progress | None = None, batch: CostBatch | None = None) -> CostBatch:
+def _read_all(batch: CostBatch, checked: list[tuple[str, Path, str]], progress: Progress | None) -> Iterator[FileRead]:
+    """Each file read into the batch, in order: the parts of a Parquet export in one query."""
+    parts = [(label, path) for label, path, fmt in checked if fmt == "parquet"]
+    if len(parts) == len(checked) > 1 and batch.same_columns([path for _, path in parts]):
+        yield from batch.add_parquet_parts(parts, progress)
+        return
+    for label, path, fmt in checked:
+        yield batch.add_file(label, path, fmt, progress)
+
+
+def read_cost_files(
+    paths: list[str],
+    progress: Progress | None = None,
+    batch: CostBatch | None = None,
+    stdin: BinaryIO | None = None,
+) -> CostBatch:
     """Read, check and roll up every file; raise InvalidInput naming the first bad one.
 
+    A path may be a file, a directory, a glob or `-` (`stdin`): see `file_sources`.
     Nothing is written anywhere: the caller stores the batch in one transaction. A caller
     reading in another thread passes its own `batch`, so it can interrupt the reading."""
     if not paths:
         raise InvalidInput("give at least one FOCUS file")
-    checked: list[tuple[str, Path, str]] = []
-    seen: dict[Path, str] = {}
-    for label in paths:
-        path = Path(label).expanduser()
-        if not path.exists():
-            raise InvalidInput(f"{label}: no such file")
-        if not path.is_file():
-            raise InvalidInput(f"{label}: not a file")
-        resolved = path.resolve()
-        if resolved in seen:
-            raise InvalidInput(f"{label}: given twice (also as {seen[resolved]})")
-        seen[resolved] = label
+    with source_files(paths, stdin) as sources:
+        checked: list[tuple[str, Path, str]] = []
+        seen: dict[Path, str] = {}
+        for source in sources:
+            label, path = source.label, source.path
+            if not path.exists():
+                raise InvalidInput(f"{label}: no such file")
+            if not path.is_file():
+                raise InvalidInput(f"{label}: not a file")
+            resolved = path.resolve()
+            if resolved in seen:
+                raise InvalidInput(f"{label}: given twice (also as {seen[resolved]})")
+            seen[resolved] = label
+            try:
+                fmt = detect_format(path)
+            except OSError as exc:
+                raise InvalidInput(f"{label}: cannot read: {exc.strerror}")
+            except InvalidInput as exc:
+                raise InvalidInput(str(exc).replace(str(path), label, 1))
+            checked.append((label, path, fmt))
+        batch = batch or CostBatch()
         try:
-            fmt = detect_format(path)
-        except OSError as exc:
-            raise InvalidInput(f"{label}: cannot read: {exc.strerror}")
-        except InvalidInput as exc:
-            raise InvalidInput(str(exc).replace(str(path), label, 1))
-        checked.append((label, path, fmt))
-    batch = batch or CostBatch()
-    try:
-        by_digest: dict[str, str] = {}
-        for label, path, fmt in checked:
-            read = batch.add_file(label, path, fmt, progress)
-            if read.sha256 in by_digest:
-                raise InvalidInput(f"{label}: same content as {by_digest[read.sha256]} (a file counts once)")
-            by_digest[read.sha256] = label
-        _refuse_same_rows(batch)
-    except BaseException:
-        batch.close()
-        raise
+            by_digest: dict[str, str] = {}
+            for read in _read_all(batch, checked, progress):
+                if read.sha256 in by_digest:
+                    raise InvalidInput(f"{read.path}: same content as {by_digest[read.sha256]} (a file counts once)")
+                by_digest[read.sha256] = read.path
+            _refuse_same_rows(batch)
+        except BaseException:
+            batch.close()
+            raise
     return batch
 
 

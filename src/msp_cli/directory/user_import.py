@@ -149,6 +149,9 @@ def import_users(
             if progress is not None and count % PROGRESS_EVERY == 0:
                 progress(*reader.progress())
         checker.flush()
+        # Duplicate detection is over: free it before the audit record's text is built,
+        # so a large import's peak memory is one of the two, not both.
+        checker.first_line.clear()
         if progress is not None:
             done, size = reader.progress()
             progress(size or done, size)

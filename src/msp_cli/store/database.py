@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import URL, Engine, create_engine, event, func, select, type_coerce
+from sqlalchemy import URL, Engine, Select, String, create_engine, event, func, select, type_coerce
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, SAWarning
 from sqlalchemy.orm import Session
 
 from msp_cli.common.errors import DatabaseError, InvalidInput
-from msp_cli.common.money import MONEY
+from msp_cli.common.money import MONEY, ZERO
 from msp_cli.common.text import cut
 from msp_cli.store.migrations import upgrade
 from msp_cli.store.models import AuditHead
@@ -159,6 +159,35 @@ def exact_sum(session: Session, expression: Any) -> Any:
     if session.get_bind().dialect.name == "sqlite":
         return type_coerce(func.msp_decimal_sum(expression), ExactDecimal())
     return type_coerce(func.sum(expression), ExactDecimal())
+
+
+def exact_sums(session: Session, query: Select[Any], amount: Any) -> dict[tuple[Any, ...], Decimal]:
+    """{key: exact sum of `amount`} over `query`'s rows, keyed by its selected columns.
+
+    PostgreSQL adds NUMERIC in the database (GROUP BY). SQLite has no exact SUM: its rows
+    come back ungrouped, their amounts as the stored text, and are added here, which costs
+    less than calling a Python aggregate from SQLite for every row."""
+    if session.get_bind().dialect.name != "sqlite":
+        grouped = query.add_columns(exact_sum(session, amount)).group_by(*query.selected_columns)
+        return {tuple(row[:-1]): row[-1] for row in session.execute(grouped).all()}
+    # Straight to the driver: plain tuples, no result processing (millions of rows in a
+    # `rebill --all`); the key columns are plain text and the amount the stored text.
+    connection = session.connection()
+    compiled = query.add_columns(type_coerce(amount, String)).compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    parameters = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    add = MONEY.add
+    sums: dict[tuple[Any, ...], Decimal] = {}
+    for *key, text in connection.exec_driver_sql(compiled.string, parameters).cursor.fetchall():
+        group = tuple(key)
+        previous = sums.get(group)
+        if text is None:
+            sums[group] = ZERO if previous is None else previous
+        else:
+            value = Decimal(text)
+            sums[group] = value if previous is None else add(previous, value)
+    return sums
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import DateTime, Numeric, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from msp_cli.common.money import canonical
+from msp_cli.common.money import canonical, canonical_text
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
@@ -43,12 +43,14 @@ class ExactDecimal(TypeDecorator[Decimal]):
             raise TypeError(f"money must be Decimal, not {type(value).__name__}")
         if not value.is_finite():
             raise ValueError(f"money must be a finite number, not {value}")
-        value = canonical(value, self.min_places)
-        return value if dialect.name == "postgresql" else format(value, "f")
+        text = canonical_text(format(value, "f"), self.min_places)  # one pass: bulk inserts run this per value
+        return Decimal(text) if dialect.name == "postgresql" else text
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
+        if isinstance(value, str):  # SQLite: fixed-point text already, no Decimal round trip needed
+            return Decimal(canonical_text(value.strip(), self.min_places))
         return canonical(value if isinstance(value, Decimal) else Decimal(value), self.min_places)
 
 
