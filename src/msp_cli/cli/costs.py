@@ -7,7 +7,7 @@ from enum import Enum
 import typer
 
 from msp_cli.cli import context
-from msp_cli.cli.options import FORMAT
+from msp_cli.cli.options import FORMAT, month_option
 from msp_cli.cli.output import Column, Format
 from msp_cli.cli.progress import file_progress
 from msp_cli.cli.registry import group_app
@@ -123,7 +123,7 @@ def months(
 @app.command("summary")
 def summary(
     ctx: typer.Context,
-    month: str = typer.Option(..., "--month", metavar="YYYY-MM", help="The billing month."),
+    month: str = month_option(...),
     customer: str = typer.Option(None, "--customer", metavar="CODE", help="Only this customer's linked accounts."),
     by: By = typer.Option(By.customer, "--by", case_sensitive=False, help="One line per customer, account or service."),
     fmt: Format = FORMAT,

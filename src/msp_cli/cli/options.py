@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
+from msp_cli.cli import context
 from msp_cli.cli.output import Format
 
 FORMAT = typer.Option(Format.table, "--format", "-f", case_sensitive=False, help="Output format.")
 YES = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (required when not on a terminal).")
 STRICT = typer.Option(False, "--strict", help="Write nothing if any row is bad.")
 DRY_RUN = typer.Option(False, "--dry-run", help="Check every row and report, but write nothing.")
+
+
+def _month_value(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
+    if value is None or ctx.resilient_parsing:  # not given, or shell completion parsing
+        return value
+    return context.get(ctx).resolve_month(value, param.opts[0])
+
+
+def month_option(default: Any, flag: str = "--month", *, help: str = "The billing month.") -> Any:
+    """Every option that takes a month (--month, --from, --to) is declared here, so each
+    also takes `current`, `previous` and `-N`, resolved in the configured time zone, said on
+    stderr and recorded in the audit log (tests/test_relative_months.py checks them all)."""
+    return typer.Option(
+        default,
+        flag,
+        metavar="YYYY-MM",
+        callback=_month_value,
+        help=f"{help} YYYY-MM, or current, previous, -N (N months back).",
+    )

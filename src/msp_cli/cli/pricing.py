@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from msp_cli.cli import context
-from msp_cli.cli.options import FORMAT, YES
+from msp_cli.cli.options import FORMAT, YES, month_option
 from msp_cli.cli.output import Column, Format
 from msp_cli.cli.registry import group_app
 
@@ -40,8 +40,8 @@ def add(
         metavar="PATTERN",
         help="Only services named like this ('*' wildcard; margins and discounts).",
     ),
-    from_month: str = typer.Option(None, "--from", metavar="YYYY-MM", help="First month in force (inclusive)."),
-    to_month: str = typer.Option(None, "--to", metavar="YYYY-MM", help="Last month in force (inclusive)."),
+    from_month: str = month_option(None, "--from", help="First month in force (inclusive)."),
+    to_month: str = month_option(None, "--to", help="Last month in force (inclusive)."),
     description: str = typer.Option(
         None, "--description", metavar="TEXT", help="Shown on the bill line of a fee or credit."
     ),
