@@ -4,14 +4,15 @@ the configured time zone, said on stderr and recorded in the audit log as resolv
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 from freezegun import freeze_time
 
-from cost_rows import as_json, cost_row, load_costs
 from msp_cli.common.errors import InvalidInput
 from msp_cli.common.months import resolve_month
+
+from cost_rows import as_json, cost_row, load_costs
 
 # 23:30 UTC on New Year's Eve: still December in London and UTC, already January in Berlin.
 NEW_YEARS_EVE = "2026-12-31T23:30:00Z"
@@ -101,7 +102,16 @@ def audit_records(run, action):
 
 def test_rebill_previous_in_berlin_on_new_years_eve_bills_december(december, sql, run):
     with freeze_time(NEW_YEARS_EVE):
-        result = run("rebill", "--customer", "ACME", "--month", "previous", "--format", "json", env={"MSP_TIMEZONE": "Europe/Berlin"})
+        result = run(
+            "rebill",
+            "--customer",
+            "ACME",
+            "--month",
+            "previous",
+            "--format",
+            "json",
+            env={"MSP_TIMEZONE": "Europe/Berlin"},
+        )
     assert result.exit_code == 0, result
     assert "month previous = 2026-12 (Europe/Berlin)\n" in result.stderr
     assert [(o["customer"], o["month"]) for o in json.loads(result.stdout)] == [("ACME", "2026-12")]
@@ -220,7 +230,9 @@ def test_a_bad_time_zone_is_exit_2_naming_where_it_came_from(run, isolated, wher
     assert "hint: give an IANA name such as Europe/Berlin" in result.stderr
 
 
-@pytest.mark.parametrize("zone", ["Mars/Olympus", "Europe", "../../etc/passwd", "/etc/localtime", "utc", "Europe/Berlin "])
+@pytest.mark.parametrize(
+    "zone", ["Mars/Olympus", "Europe", "../../etc/passwd", "/etc/localtime", "utc", "Europe/Berlin "]
+)
 def test_config_set_refuses_a_zone_that_does_not_exist(run, isolated, zone):
     result = run("config", "set", "timezone", zone)
     if zone.strip() == "Europe/Berlin":  # values are trimmed, as for every setting
@@ -259,7 +271,9 @@ def test_every_month_option_takes_relative_months():
                 if (*path, flag) in not_months:
                     continue
                 found.append((" ".join(path), flag))
-                assert getattr(param.callback, "__wrapped__", None) is options._month_value, f"msp {' '.join(path)} {flag} takes only YYYY-MM"
+                assert getattr(param.callback, "__wrapped__", None) is options._month_value, (
+                    f"msp {' '.join(path)} {flag} takes only YYYY-MM"
+                )
         for name in getattr(command, "list_commands", lambda ctx: [])(None):
             walk(command.get_command(None, name), (*path, name))
 

@@ -11,6 +11,7 @@ MAX_NAME = 200
 MAX_ID = 200
 PROVIDERS = ("aws", "azure", "gcp", "oci", "other")
 BASES = ("billed", "effective", "list")
+ROLES = ("admin", "viewer")  # of a customer user
 
 
 def validate_code(value: str) -> str:

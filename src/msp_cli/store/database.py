@@ -6,7 +6,6 @@ SQLite is the default (a file, mode 0600); any SQLAlchemy URL works, PostgreSQL 
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -22,6 +21,9 @@ from sqlalchemy.orm import Session
 
 from msp_cli.common.errors import DatabaseError, InvalidInput
 from msp_cli.common.money import MONEY
+from msp_cli.store.locations import database_url as database_url  # re-exported: callers import it from here
+from msp_cli.store.locations import mask_url as mask_url  # re-exported
+from msp_cli.store.locations import sqlite_file
 from msp_cli.store.migrations import upgrade
 from msp_cli.store.models import AuditHead
 from msp_cli.store.types import ExactDecimal
@@ -31,18 +33,6 @@ BUSY_TIMEOUT_MS = 30_000  # one wait of SQLite's busy handler
 # PostgreSQL (where writers queue on a row lock), a long import delays a cron rebill,
 # it does not fail it.
 LOCK_WAIT_SECONDS = 600
-
-
-def mask_url(url: str) -> str:
-    """Hide the password in a database URL before it is printed or logged."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
-
-
-def database_url(value: str) -> str:
-    """Turn a `--db` value (a path or a SQLAlchemy URL) into a URL."""
-    if "://" in value:
-        return value
-    return "sqlite:///" + str(Path(value).expanduser().resolve())
 
 
 def _prepare_sqlite_file(path: Path, *, create_parent: bool) -> None:
@@ -154,8 +144,9 @@ class Database:
         self.url = database_url(value)
         self.is_sqlite = self.url.startswith("sqlite")
         _require_driver(self.url)
-        if self.is_sqlite and self.url != "sqlite://" and ":memory:" not in self.url:
-            _prepare_sqlite_file(Path(self.url.removeprefix("sqlite:///")), create_parent=create_parent)
+        path = sqlite_file(self.url)
+        if path is not None:
+            _prepare_sqlite_file(path, create_parent=create_parent)
         try:
             self.engine = create_engine(self.url)
         except Exception as exc:  # a malformed URL or unknown dialect

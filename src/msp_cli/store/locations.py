@@ -1,0 +1,26 @@
+"""Where the database is: a `--db` value as a URL, and a URL fit to print. Imports no
+database stack, so shell completion can find the database quickly (store/quick_lookup.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+
+def mask_url(url: str) -> str:
+    """Hide the password in a database URL before it is printed or logged."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def database_url(value: str) -> str:
+    """Turn a `--db` value (a path or a SQLAlchemy URL) into a URL."""
+    if "://" in value:
+        return value
+    return "sqlite:///" + str(Path(value).expanduser().resolve())
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL; None for an in-memory database or another engine."""
+    if not url.startswith("sqlite") or url == "sqlite://" or ":memory:" in url:
+        return None
+    return Path(url.split(":///", 1)[1]) if ":///" in url else None
