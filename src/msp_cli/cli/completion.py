@@ -204,7 +204,7 @@ def completions(cli: Any, prog_name: str, args: list[str], incomplete: str) -> l
 
     # Typer coerces every value with pydantic (60 ms to import, a third of the budget); a
     # completion only needs the words as typed, so they stay as typed in this process.
-    _TyperParameter.process_value = _as_typed  # type: ignore[method-assign]
+    _TyperParameter.process_value = _as_typed  # type: ignore[method-assign,assignment]
     ctx = _resolve_context(cli, {}, prog_name, args)
     obj, incomplete = _resolve_incomplete(ctx, args, incomplete)
     if isinstance(obj, Parameter):
