@@ -116,9 +116,12 @@ def _print_script(ctx: typer.Context, shell: str) -> None:
 def bash(ctx: typer.Context) -> None:
     """Print the bash completion script.
 
-    Load it in every new shell: add `eval "$(msp completion bash)"` to ~/.bashrc, or save it
-    once with `msp completion bash > ~/.local/share/bash-completion/completions/msp`
-    (bash-completion loads it on first use). Needs bash 4 or later."""
+    Save it once where bash-completion loads it on first use, or load it from ~/.bashrc:
+
+    \b
+      msp completion bash > ~/.local/share/bash-completion/completions/msp
+      echo 'eval "$(msp completion bash)"' >> ~/.bashrc
+    """
     _print_script(ctx, "bash")
 
 
@@ -126,9 +129,14 @@ def bash(ctx: typer.Context) -> None:
 def zsh(ctx: typer.Context) -> None:
     """Print the zsh completion script.
 
-    Save it as `_msp` in a directory of $fpath before compinit runs, e.g. `msp completion zsh
-    > ~/.zfunc/_msp` with `fpath=(~/.zfunc $fpath); autoload -Uz compinit; compinit` in
-    ~/.zshrc; or add `eval "$(msp completion zsh)"` to ~/.zshrc after compinit."""
+    Save it as _msp in a directory of $fpath (before compinit runs in ~/.zshrc), or load
+    it from ~/.zshrc after compinit:
+
+    \b
+      mkdir -p ~/.zfunc && msp completion zsh > ~/.zfunc/_msp
+      # in ~/.zshrc: fpath=(~/.zfunc $fpath); autoload -Uz compinit; compinit
+      echo 'eval "$(msp completion zsh)"' >> ~/.zshrc
+    """
     _print_script(ctx, "zsh")
 
 
@@ -136,7 +144,11 @@ def zsh(ctx: typer.Context) -> None:
 def fish(ctx: typer.Context) -> None:
     """Print the fish completion script.
 
-    Save it once: `msp completion fish > ~/.config/fish/completions/msp.fish`."""
+    Save it once where fish loads it on first use:
+
+    \b
+      msp completion fish > ~/.config/fish/completions/msp.fish
+    """
     _print_script(ctx, "fish")
 
 
@@ -203,10 +215,14 @@ def completions(cli: Any, prog_name: str, args: list[str], incomplete: str) -> l
     from typer.core import _TyperParameter
 
     # Typer coerces every value with pydantic (60 ms to import, a third of the budget); a
-    # completion only needs the words as typed, so they stay as typed in this process.
+    # completion only needs the words as typed, so they stay as typed while it parses.
+    coerce = _TyperParameter.process_value
     _TyperParameter.process_value = _as_typed  # type: ignore[method-assign,assignment]
-    ctx = _resolve_context(cli, {}, prog_name, args)
-    obj, incomplete = _resolve_incomplete(ctx, args, incomplete)
+    try:
+        ctx = _resolve_context(cli, {}, prog_name, args)
+        obj, incomplete = _resolve_incomplete(ctx, args, incomplete)
+    finally:
+        _TyperParameter.process_value = coerce  # type: ignore[method-assign]
     if isinstance(obj, Parameter):
         return complete_parameter(ctx, obj, incomplete)
     return [("plain", str(item.value), item.help or "") for item in obj.shell_complete(ctx, incomplete)]
