@@ -172,15 +172,21 @@ def test_the_database_and_config_typed_before_the_word_are_used(customers, fresh
 
 
 def test_plan_names_come_from_the_pricing_plan_table(customers, sql, database_url):
-    # Plans (msp plans, --plan NAME) arrive with the pricing work: until their table
-    # exists the look-up fails, and completion swallows that; then they complete.
+    # `--plan NAME` and `msp plans show|delete NAME` (pricing plans) complete plan names by
+    # their parameter's name (cli/completion.py); the look-up reads the plans' table.
     from msp_cli.store.quick_lookup import values_starting_with
 
-    with pytest.raises(Exception, match="pricing_plan"):
-        values_starting_with(database_url, "plan", "")
-    sql("CREATE TABLE pricing_plan (name VARCHAR(64) PRIMARY KEY)")
-    sql("INSERT INTO pricing_plan (name) VALUES ('gold'), ('Silver'), ('Gamma')")
+    try:
+        sql(
+            "CREATE TABLE pricing_plan (name VARCHAR(64) PRIMARY KEY, description VARCHAR(200),"
+            " created_at VARCHAR(40) NOT NULL, created_by VARCHAR(200) NOT NULL)"
+        )
+    except Exception:  # msp plans is there: so is its table
+        pass
+    for name in ("gold", "Silver", "Gamma"):
+        sql("INSERT INTO pricing_plan (name, created_at, created_by) VALUES (:n, '2026-01-01 00:00:00', 't')", n=name)
     assert values_starting_with(database_url, "plan", "g") == ["Gamma", "gold"]
+    assert values_starting_with(database_url, "plan", "") == ["Gamma", "gold", "Silver"]
     assert values_starting_with(database_url, "plan", "", as_user="ann@acme.example") == []  # the reseller's
 
 

@@ -255,7 +255,7 @@ def _silenced_within(seconds: float) -> Iterator[None]:
         finally:
             if timer:
                 signal.setitimer(signal.ITIMER_REAL, 0)
-                signal.signal(signal.SIGALRM, previous)
+                signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
             sys.stderr = saved
 
 
@@ -282,7 +282,8 @@ def format_item(item: Item) -> str:
 
 def answer(cli: Any, prog_name: str, instruction: str) -> int:
     """Answer one `_MSP_COMPLETE` call: `<shell>_complete` prints the completions of
-    COMP_LINE, `<shell>_source` the script. Anything else prints nothing."""
+    COMP_LINE, `<shell>_source` the script. Anything else prints nothing. (This runs
+    before any command, so there is no AppContext: it writes to the process's stdout.)"""
     shell, _, what = instruction.partition("_")
     if shell not in SCRIPTS:
         return 1
