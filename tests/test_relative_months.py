@@ -57,6 +57,21 @@ def test_relative_months_resolve_in_the_time_zone(moment, zone, typed, month):
     assert resolved.typed == typed.strip() and resolved.zone == zone and resolved.relative
 
 
+@pytest.mark.parametrize(
+    ("frozen", "zone", "typed", "month"),
+    [
+        ("2027-01-01T00:00:00Z", "UTC", "previous", "2026-12"),
+        ("2026-12-31T23:59:59Z", "UTC", "current", "2026-12"),
+        ("2026-02-28T23:30:00Z", "Europe/Berlin", "current", "2026-03"),
+        ("2026-02-28T23:30:00Z", "UTC", "current", "2026-02"),
+        ("2026-03-29T00:30:00Z", "Europe/Berlin", "previous", "2026-02"),  # the night clocks go forward
+    ],
+)
+def test_the_clock_decides_when_no_moment_is_given(frozen, zone, typed, month):
+    with freeze_time(frozen):
+        assert resolve_month(typed, zone=zone).month == month
+
+
 def test_a_plain_month_stays_itself_and_is_not_relative():
     resolved = resolve_month("2026-10", zone="Europe/Berlin", now=at(NEW_YEARS_EVE))
     assert (resolved.month, resolved.zone, resolved.relative) == ("2026-10", None, False)
