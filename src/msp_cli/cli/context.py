@@ -81,7 +81,11 @@ class AppContext:
         resolved = resolve_month(typed, zone=zone, what=what)
         if resolved.relative:
             self.say(f"{option.lstrip('-')} {resolved.typed} = {resolved.month} ({resolved.zone})")
-            self.resolved_months[option] = resolved
+            key, n = option, 1
+            while key in self.resolved_months:  # a repeatable option given twice: --month#2
+                n += 1
+                key = f"{option}#{n}"
+            self.resolved_months[key] = resolved
         return resolved.month
 
     def acting_user(self) -> Actor:

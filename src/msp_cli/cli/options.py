@@ -15,10 +15,13 @@ STRICT = typer.Option(False, "--strict", help="Write nothing if any row is bad."
 DRY_RUN = typer.Option(False, "--dry-run", help="Check every row and report, but write nothing.")
 
 
-def _month_value(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
+def _month_value(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
     if value is None or ctx.resilient_parsing:  # not given, or shell completion parsing
         return value
-    return context.get(ctx).resolve_month(value, param.opts[0])
+    app_ctx = context.get(ctx)
+    if isinstance(value, list | tuple):  # a repeatable option (list[str])
+        return [app_ctx.resolve_month(item, param.opts[0]) for item in value]
+    return app_ctx.resolve_month(value, param.opts[0])
 
 
 def month_option(default: Any, flag: str = "--month", *, help: str = "The billing month.") -> Any:
