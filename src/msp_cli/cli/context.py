@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, TYPE_CHECKING, Any
 
 import typer
@@ -59,8 +59,6 @@ class AppContext:
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[tuple[Session, Actor]]:
         """The command's one transaction, with the acting user resolved inside it."""
-        from dataclasses import replace
-
         from msp_cli.access.actors import resolve_actor
 
         with self.database.transaction(write=write) as session:
