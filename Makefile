@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo check test test-postgres docs bench clean
+.PHONY: install demo check test test-postgres wheel-check docs bench clean
 
 # Create the virtual environment and install msp with its test extras once;
 # re-run only when pyproject.toml changes.
@@ -35,9 +35,19 @@ test: check
 	else \
 		echo "PostgreSQL pass not run: no MSP_TEST_DATABASE_URL (see docs/development.md)"; \
 	fi
+	@if [ -n "$$CI" ]; then \
+		$(MAKE) --no-print-directory wheel-check; \
+	else \
+		echo "wheel check not run: CI is not set (make wheel-check runs it, one to two minutes)"; \
+	fi
 
 test-postgres: $(STAMP)
 	eval "$$(scripts/start-postgres)" && $(PY) -m pytest $(PYTEST_ARGS)
+
+# Build the sdist and wheel, install the wheel into a fresh venv outside the checkout and
+# tour msp from there (on PostgreSQL too with MSP_TEST_DATABASE_URL); also `pipx install .`.
+wheel-check: $(STAMP)
+	$(PY) scripts/wheel_check.py --pipx
 
 docs: $(STAMP)
 	$(PY) scripts/generate_reference.py > docs/reference.md
@@ -47,4 +57,4 @@ bench: $(STAMP)
 	eval "$$(scripts/start-postgres)" && $(PY) -m benchmarks $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

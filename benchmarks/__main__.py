@@ -16,7 +16,16 @@ from pathlib import Path
 
 from benchmarks.harness import ROOT, Measurement, machine
 
-BENCHMARKS = ["startup", "listing", "users_import", "rebill_all", "pricing_plan", "costs_import", "warehouse_import"]
+BENCHMARKS = [
+    "startup",
+    "completion",
+    "listing",
+    "users_import",
+    "rebill_all",
+    "pricing_plan",
+    "costs_import",
+    "warehouse_import",
+]
 
 
 def print_table(results: list[Measurement]) -> None:

@@ -1,5 +1,6 @@
 """`msp --help` and `msp --version` must stay as light as bare Typer."""
 
+import os
 import subprocess
 import sys
 
@@ -10,12 +11,13 @@ DRIVERS = {"sqlglot", "sqlalchemy_bigquery", "google", "pyathena", "trino", "sno
 HEAVY = {"sqlalchemy", "sqlmodel", "pydantic", "duckdb", "email_validator", "rich.progress", "psycopg", *DRIVERS}
 
 
-def imported_modules(*args: str) -> set[str]:
+def imported_modules(*args: str, env: dict[str, str] | None = None) -> set[str]:
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "msp_cli", *args],
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, **(env or {})},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     names = set()
@@ -52,3 +54,23 @@ def test_a_piped_table_does_not_need_rich(isolated):
     modules = imported_modules("customers", "list")
     assert "msp_cli.cli.output" in modules
     assert not {m for m in modules if m == "rich" or m.startswith("rich.")}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "msp cu",  # a command
+        "msp rebill --",  # an option
+        "msp customers list --format j",  # a choice
+        "msp customers show A",  # a customer code, from the database
+        "msp users show a",  # an email, from the database
+    ],
+)
+def test_completion_imports_no_database_stack(run, line):
+    """A Tab is a whole process with 200 ms to answer: no SQLAlchemy, not even to read
+    customer codes (store/quick_lookup.py), and none of Typer's pydantic coercion."""
+    assert run("customers", "create", "ACME", "--name", "Acme").exit_code == 0
+    modules = imported_modules(env={"_MSP_COMPLETE": "bash_complete", "COMP_LINE": line})
+    assert "msp_cli.cli.completion" in modules  # the measurement itself works
+    heavy = heavy_modules(modules, HEAVY - ({"psycopg"} if os.environ["MSP_DB"].startswith("postgresql") else set()))
+    assert not heavy, f"completing {line!r} imports {sorted(heavy)}"

@@ -109,7 +109,8 @@ def months_on(name: str, command: tuple[str, ...], option: str, label: str = "mo
             2,
             f"invalid {label} {shown.get(value, repr(value))}: expected YYYY-MM",
         )
-        for value in ("2026-13", "2026-1", "26-10", "", "2026-00", "0000-10", "2026-10-01")
+        # and months relative to today gone wrong: a typo, non-ASCII digits, forwards
+        for value in ("2026-13", "2026-1", "26-10", "", "2026-00", "0000-10", "2026-10-01", "previus", "-１", "+1")
     ]
 
 
@@ -256,6 +257,12 @@ CASES += [
         ("pricing", "add", "ACME", "--margin", "5", "--from", "2026-11", "--to", "2026-10"),
         2,
         "--from 2026-11 is after --to 2026-10",
+    ),
+    Case(
+        "month-too-far-back",
+        ("pricing", "add", "ACME", "--margin", "5", "--to", "-99999"),
+        2,
+        "invalid --to month '-99999': 99999 months before",
     ),
     Case(
         "month-without-cost-data",

@@ -8,12 +8,14 @@ everything; a customer user (impersonated with `--as`) sees only its own custome
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from msp_cli.common.emails import normalise_email
 from msp_cli.common.errors import InvalidInput, PermissionDenied
+from msp_cli.common.months import ResolvedMonth
 from msp_cli.common.text import shown
 from msp_cli.store.models import CustomerUser
 
@@ -26,6 +28,15 @@ class Actor:
     as_user: str | None = None
     customer: str | None = None  # the impersonated user's customer code (its scope)
     role: str | None = None  # the impersonated user's role: "admin" or "viewer"
+    # (option, month) pairs the command line resolved before the core saw them
+    # (`--month previous` -> 2026-11): the core stores the month, the audit log keeps both.
+    resolved_months: tuple[tuple[str, ResolvedMonth], ...] = ()
+
+    def command_line_details(self) -> dict[str, Any]:
+        """Added to each audit record of the command: what was typed for each month option."""
+        if not self.resolved_months:
+            return {}
+        return {"resolved_months": {option: month.as_details() for option, month in self.resolved_months}}
 
     @property
     def is_operator(self) -> bool:

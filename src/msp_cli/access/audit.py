@@ -96,7 +96,7 @@ def record(session: Session, actor: Actor, action: str, target: str, details: di
         "as_user": actor.as_user,
         "action": action,
         "target": target,
-        "details": canonical_json(details or {}),
+        "details": canonical_json({**(details or {}), **actor.command_line_details()}),
     }
     row["hash"] = _chained_hash(head.last_hash, row, details or {})
     session.execute(AuditRecord.__table__.insert().values(**row))

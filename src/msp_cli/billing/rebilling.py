@@ -26,7 +26,7 @@ from msp_cli.billing.versions import latest_runs, run_lines
 from msp_cli.common.clock import iso_time, utcnow
 from msp_cli.common.errors import InvalidInput, MspError, RuleViolation
 from msp_cli.common.money import MONEY, ZERO_CENTS, exact_sum
-from msp_cli.common.months import current_month, parse_month
+from msp_cli.common.months import current_month_in, parse_month
 from msp_cli.common.settings import DEFAULT_COOLDOWN_HOURS
 from msp_cli.directory.lookups import require_customer
 from msp_cli.store.batches import chunked
@@ -92,9 +92,15 @@ def cooldown_length(hours: Decimal | int | float) -> timedelta:
 
 
 def resolve_trigger(
-    session: Session, actor: Actor, customers: Sequence[str], all_customers: bool, month: str | None
+    session: Session,
+    actor: Actor,
+    customers: Sequence[str],
+    all_customers: bool,
+    month: str | None,
+    zone: str = "UTC",
 ) -> tuple[str, list[tuple[str, str]]]:
-    """Check everything that refuses a trigger whole; return the month and (code, basis)."""
+    """Check everything that refuses a trigger whole; return the month and (code, basis).
+    `zone` decides which month is the current one (the month `--month current` names)."""
     actor.require_operator("trigger rebills")
     if all_customers and customers:
         raise InvalidInput("give --customer CODE (repeatable) or --all, not both")
@@ -114,7 +120,7 @@ def resolve_trigger(
             customer = require_customer(session, actor, code)
             found[customer.code] = customer.basis
         chosen = sorted(found.items(), key=lambda item: item[0].lower())
-    now_month = current_month()
+    now_month = current_month_in(zone)
     if month > now_month:
         raise RuleViolation(f"{month} is in the future (the current month is {now_month})")
     loads = CostLoad.__table__
@@ -226,9 +232,10 @@ def rebill(
     month: str | None,
     cooldown_hours: Decimal | int = DEFAULT_COOLDOWN_HOURS,
     progress: Progress | None = None,
+    zone: str = "UTC",
 ) -> TriggerResult:
     """Rebill the customers for the month, each at most once per cooldown."""
-    month, chosen = resolve_trigger(session, actor, customers, all_customers, month)
+    month, chosen = resolve_trigger(session, actor, customers, all_customers, month, zone)
     result = TriggerResult(month, single=not all_customers and len(chosen) == 1)
     now = utcnow().replace(microsecond=0)
     wait = cooldown_length(cooldown_hours)
@@ -357,10 +364,16 @@ def diff_lines(old: Sequence[Line], new: Sequence[Line]) -> tuple[list[LineChang
 
 
 def dry_run(
-    session: Session, actor: Actor, *, customers: Sequence[str] = (), all_customers: bool = False, month: str | None
+    session: Session,
+    actor: Actor,
+    *,
+    customers: Sequence[str] = (),
+    all_customers: bool = False,
+    month: str | None,
+    zone: str = "UTC",
 ) -> list[BillDiff]:
     """Compute the bills and compare them with the current versions; store nothing."""
-    month, chosen = resolve_trigger(session, actor, customers, all_customers, month)
+    month, chosen = resolve_trigger(session, actor, customers, all_customers, month, zone)
     diffs: list[BillDiff] = []
     for batch in chunked(chosen, BATCH):
         codes = [code for code, _ in batch]

@@ -103,6 +103,22 @@ class MspGroup(TyperGroup):
             self._groups[cmd_name] = group
         return self._groups[cmd_name]
 
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        # The registry's names and help, so completing `msp <Tab>` imports no group.
+        from typer._click.core import Command
+        from typer._click.shell_completion import CompletionItem
+
+        groups = [CompletionItem(n, help=g.help) for n, g in GROUPS.items() if n.startswith(incomplete)]
+        return groups + Command.shell_complete(self, ctx, incomplete)  # options
+
+    def _main_shell_completion(self, ctx_args: Any, prog_name: str, complete_var: str | None = None) -> None:
+        """A shell's completion script calling back (cli/completion.py); else nothing."""
+        instruction = os.environ.get(complete_var or "_MSP_COMPLETE")
+        if instruction:
+            from msp_cli.cli.completion import answer
+
+            sys.exit(answer(self, prog_name, instruction))
+
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         # The registry's one-line help, so `msp --help` imports no group.
         with formatter.section("Commands"):
@@ -177,8 +193,8 @@ app = typer.Typer(
 )
 
 
-def _version(value: bool) -> None:
-    if value:
+def _version(ctx: typer.Context, value: bool) -> None:
+    if value and not ctx.resilient_parsing:  # not while a shell completes `msp --version ...`
         typer.echo(f"msp {__version__}")
         raise typer.Exit()
 

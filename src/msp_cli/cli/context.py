@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, TYPE_CHECKING, Any
 
 import typer
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from msp_cli.access.actors import Actor
+    from msp_cli.common.months import ResolvedMonth
     from msp_cli.common.settings import Settings
     from msp_cli.store.database import Database
 
@@ -33,6 +34,8 @@ class AppContext:
     terminal: Terminal = field(default_factory=Terminal.from_process)
     _settings: Settings | None = field(default=None, repr=False)
     _database: Database | None = field(default=None, repr=False)
+    # `--month previous` and the like, as resolved while the options were parsed.
+    resolved_months: dict[str, ResolvedMonth] = field(default_factory=dict, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -60,7 +63,29 @@ class AppContext:
         from msp_cli.access.actors import resolve_actor
 
         with self.database.transaction(write=write) as session:
-            yield session, resolve_actor(session, self.settings.actor, self.settings.as_user)
+            actor = resolve_actor(session, self.settings.actor, self.settings.as_user)
+            if self.resolved_months:  # the audit records what was typed beside the month
+                actor = replace(actor, resolved_months=tuple(self.resolved_months.items()))
+            yield session, actor
+
+    def resolve_month(self, typed: str, option: str) -> str:
+        """A month option's value as `YYYY-MM`: `current`, `previous` and `-N` resolved in
+        the configured time zone and said on stderr (cron mails it), e.g.
+        `month previous = 2026-11 (Europe/Berlin)`."""
+        from msp_cli.common.months import months_back, resolve_month
+
+        what = "month" if option == "--month" else f"{option} month"
+        # Only a relative month needs the settings (its time zone).
+        zone = self.settings.timezone if months_back(typed) is not None else "UTC"
+        resolved = resolve_month(typed, zone=zone, what=what)
+        if resolved.relative:
+            self.say(f"{option.lstrip('-')} {resolved.typed} = {resolved.month} ({resolved.zone})")
+            key, n = option, 1
+            while key in self.resolved_months:  # a repeatable option given twice: --month#2
+                n += 1
+                key = f"{option}#{n}"
+            self.resolved_months[key] = resolved
+        return resolved.month
 
     def acting_user(self) -> Actor:
         """The acting user, for commands that manage their own transactions (db copy)."""

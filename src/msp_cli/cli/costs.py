@@ -8,7 +8,7 @@ from enum import Enum
 import typer
 
 from msp_cli.cli import context
-from msp_cli.cli.options import FORMAT
+from msp_cli.cli.options import FORMAT, month_option
 from msp_cli.cli.output import Column, Format
 from msp_cli.cli.progress import file_progress
 from msp_cli.cli.registry import group_app
@@ -81,9 +81,7 @@ def import_(
         "The password comes from the URL or MSP_WAREHOUSE_PASSWORD.",
     ),
     table: str = typer.Option(None, "--table", metavar="NAME", help="The FOCUS table or view (with --from-warehouse)."),
-    months: list[str] = typer.Option(
-        None, "--month", metavar="YYYY-MM", help="Only these billing months (with --from-warehouse; repeatable)."
-    ),
+    months: list[str] = month_option(None, help="Only these billing months (with --from-warehouse; repeatable)."),
     fmt: Format = FORMAT,
 ) -> None:
     """Load FOCUS cost exports; each payer-month in them replaces the one loaded before.
@@ -173,7 +171,7 @@ def months(
 @app.command("summary")
 def summary(
     ctx: typer.Context,
-    month: str = typer.Option(..., "--month", metavar="YYYY-MM", help="The billing month."),
+    month: str = month_option(...),
     customer: str = typer.Option(None, "--customer", metavar="CODE", help="Only this customer's linked accounts."),
     by: By = typer.Option(By.customer, "--by", case_sensitive=False, help="One line per customer, account or service."),
     fmt: Format = FORMAT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from msp_cli.cli import context
-from msp_cli.cli.options import FORMAT, YES
+from msp_cli.cli.options import FORMAT, YES, month_option
 from msp_cli.cli.output import Column, Format
 from msp_cli.cli.registry import group_app
 
@@ -39,8 +39,8 @@ def grant(
     ctx: typer.Context,
     code: str = typer.Argument(..., help="Customer code (any case)."),
     amount: str = typer.Argument(..., help="The amount granted, e.g. 5000."),
-    from_month: str = typer.Option(None, "--from", metavar="YYYY-MM", help="First month it may be drawn (required)."),
-    to_month: str = typer.Option(None, "--to", metavar="YYYY-MM", help="Last month it may be drawn (inclusive)."),
+    from_month: str = month_option(None, "--from", help="First month it may be drawn (required)."),
+    to_month: str = month_option(None, "--to", help="Last month it may be drawn (inclusive)."),
     monthly_cap: str = typer.Option(None, "--monthly-cap", metavar="AMOUNT", help="At most this much a month."),
     description: str = typer.Option(None, "--description", metavar="TEXT", help="Shown on the bill's draw line."),
     currency: str = typer.Option(

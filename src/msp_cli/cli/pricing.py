@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from msp_cli.cli import context
-from msp_cli.cli.options import FORMAT, YES, whole_number
+from msp_cli.cli.options import FORMAT, YES, month_option, whole_number
 from msp_cli.cli.output import Column, Format
 from msp_cli.cli.registry import group_app
 
@@ -76,8 +76,8 @@ def add(
         None, "--publisher", metavar="PATTERN", help=f"Only charges of publishers named like this {PATTERN}."
     ),
     marketplace: bool = typer.Option(False, "--marketplace", help="Only marketplace charges."),
-    from_month: str = typer.Option(None, "--from", metavar="YYYY-MM", help="First month in force (inclusive)."),
-    to_month: str = typer.Option(None, "--to", metavar="YYYY-MM", help="Last month in force (inclusive)."),
+    from_month: str = month_option(None, "--from", help="First month in force (inclusive)."),
+    to_month: str = month_option(None, "--to", help="Last month in force (inclusive)."),
     description: str = typer.Option(None, "--description", metavar="TEXT", help="Shown on the rule's own line."),
     currency: str = typer.Option(
         None, "--currency", metavar="CODE", help="Currency of a fee or credit [default: config currency, else USD]."

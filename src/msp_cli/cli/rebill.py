@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from msp_cli.cli import context
-from msp_cli.cli.options import FORMAT, whole_number
+from msp_cli.cli.options import FORMAT, month_option, whole_number
 from msp_cli.cli.output import Column, Format, write_csv, write_json
 from msp_cli.cli.progress import progress_bar
 from msp_cli.cli.registry import group_app
@@ -18,7 +18,7 @@ from msp_cli.common.errors import Partial
 
 app = group_app("rebill", invoke_without_command=True)
 
-MONTH = typer.Option(..., "--month", metavar="YYYY-MM", help="The billing month.")
+MONTH = month_option(...)
 OUTCOME_COLUMNS = [
     Column("customer"),
     Column("status"),
@@ -116,6 +116,7 @@ def _run_trigger(app_ctx: context.AppContext, customers: list[str], all_: bool, 
             month=month,
             cooldown_hours=app_ctx.settings.rebill_cooldown_hours,
             progress=advance,
+            zone=app_ctx.settings.timezone,
         )
     refusal = result.refusal()
     if refusal is not None:
@@ -141,7 +142,9 @@ def _run_dry_run(app_ctx: context.AppContext, customers: list[str], all_: bool, 
     from msp_cli.billing.rebilling import dry_run
 
     with app_ctx.session(write=False) as (session, actor):
-        diffs = dry_run(session, actor, customers=customers, all_customers=all_, month=month)
+        diffs = dry_run(
+            session, actor, customers=customers, all_customers=all_, month=month, zone=app_ctx.settings.timezone
+        )
     if fmt is Format.json:
         app_ctx.write_json(diffs)
     else:
@@ -184,7 +187,7 @@ def trigger(
     ctx: typer.Context,
     customer: list[str] = typer.Option([], "--customer", metavar="CODE", help="Rebill this customer (repeatable)."),
     all_: bool = typer.Option(False, "--all", help="Rebill every customer."),
-    month: str = typer.Option(None, "--month", metavar="YYYY-MM", help="The billing month."),
+    month: str = month_option(None),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Show what would change against the current version; store nothing."
     ),
@@ -261,7 +264,7 @@ def show(
 def history(
     ctx: typer.Context,
     customer: str = typer.Option(None, "--customer", metavar="CODE", help="Only this customer."),
-    month: str = typer.Option(None, "--month", metavar="YYYY-MM", help="Only this month."),
+    month: str = month_option(None, help="Only this month."),
     fmt: Format = FORMAT,
 ) -> None:
     """List bill versions, newest first (one row per version and currency)."""

@@ -33,6 +33,7 @@ GROUPS: dict[str, Group] = {
     "audit": Group("msp_cli.cli.audit", "The audit log: who changed what, hash-chained."),
     "config": Group("msp_cli.cli.config", "Show and change settings (TOML config file)."),
     "db": Group("msp_cli.cli.db", "The database as a whole: copy it to PostgreSQL or a backup file."),
+    "completion": Group("msp_cli.cli.completion", "Shell completion scripts: msp completion bash|zsh|fish."),
 }
 
 

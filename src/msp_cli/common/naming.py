@@ -16,6 +16,7 @@ BASES = ("billed", "effective", "list")
 # id enters (typed, CSV, FOCUS files: costs/focus_sql.py builds its SQL from this pattern).
 AZURE_ID_PATTERN = r"^/(?:subscriptions|providers/microsoft\.billing/billingaccounts)/([^/]+)"
 _AZURE_ID = re.compile(AZURE_ID_PATTERN, re.IGNORECASE)
+ROLES = ("admin", "viewer")  # of a customer user
 
 
 def validate_code(value: str, what: str = "customer code") -> str:

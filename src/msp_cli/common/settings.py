@@ -14,6 +14,7 @@ from pathlib import Path
 
 import tomli_w
 
+from msp_cli.common.clock import time_zone
 from msp_cli.common.errors import InvalidInput, write_error
 from msp_cli.common.money import DEFAULT_CURRENCY, is_currency_code, parse_decimal
 from msp_cli.common.naming import validate_name
@@ -21,6 +22,7 @@ from msp_cli.common.text import shown
 
 APP_NAME = "msp"
 DEFAULT_COOLDOWN_HOURS = 8  # one rebill per customer every 8 hours (SPEC)
+DEFAULT_TIMEZONE = "UTC"
 
 # Settings a user may write with `msp config set KEY VALUE`: key -> (env var, description).
 KNOWN_KEYS: dict[str, tuple[str | None, str]] = {
@@ -30,6 +32,10 @@ KNOWN_KEYS: dict[str, tuple[str | None, str]] = {
     "rebill_cooldown_hours": (
         "MSP_REBILL_COOLDOWN_HOURS",
         f"hours between two rebills of one customer (default: {DEFAULT_COOLDOWN_HOURS})",
+    ),
+    "timezone": (
+        "MSP_TIMEZONE",
+        f"IANA time zone in which --month current, previous and -N are resolved (default: {DEFAULT_TIMEZONE})",
     ),
 }
 
@@ -77,6 +83,8 @@ def validate_setting(key: str, value: str) -> str | int | float:
     if key == "actor":
         # Recorded in every audit record and printed by `audit list`: a name's rules.
         return validate_name(value, "actor")
+    if key == "timezone":
+        time_zone(value)  # InvalidInput naming the zone
     return value
 
 
@@ -111,6 +119,10 @@ class Settings:
     @property
     def rebill_cooldown_hours(self) -> Decimal:
         return Decimal(str(self.values["rebill_cooldown_hours"]))
+
+    @property
+    def timezone(self) -> str:
+        return str(self.values["timezone"])
 
 
 def read_config_file(path: Path) -> dict[str, object]:
@@ -151,6 +163,7 @@ def load_settings(
         "actor": None,
         "currency": DEFAULT_CURRENCY,
         "rebill_cooldown_hours": DEFAULT_COOLDOWN_HOURS,
+        "timezone": DEFAULT_TIMEZONE,
     }
     flags = {"db": db}
     for key, (env_var, _) in KNOWN_KEYS.items():
@@ -166,7 +179,7 @@ def load_settings(
         settings.values["db"] = str(default_db_path())
     if settings.values["actor"] is None:
         settings.values["actor"] = login_name()
-    for key in ("actor", "currency", "rebill_cooldown_hours"):
+    for key in ("actor", "currency", "rebill_cooldown_hours", "timezone"):
         source = settings.sources[key]
         if source == "default":
             continue

@@ -26,13 +26,12 @@ from msp_cli.common.errors import (
     PermissionDenied,
     RuleViolation,
 )
-from msp_cli.common.naming import validate_choice, validate_name
+from msp_cli.common.naming import ROLES, validate_choice, validate_name
 from msp_cli.common.text import shown
 from msp_cli.directory.lookups import require_customer
 from msp_cli.store.batches import chunked
 from msp_cli.store.models import CustomerUser
 
-ROLES = ("admin", "viewer")
 STATUSES = ("invited", "active", "disabled")
 EXPORT_COLUMNS = ("email", "name", "role", "status", "customer", "invited_at")
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from msp_cli.common.errors import DatabaseError, InvalidInput
 from msp_cli.common.money import MONEY, ZERO
 from msp_cli.common.text import cut
+from msp_cli.store.locations import database_url as database_url  # re-exported: callers import it from here
 from msp_cli.store.migrations import upgrade
 from msp_cli.store.models import AuditHead
 from msp_cli.store.types import ExactDecimal
@@ -80,13 +81,6 @@ def hide_secrets(message: str, url: str) -> str:
     if password and len(password) > 1:
         masked = masked.replace(password, "***")
     return masked
-
-
-def database_url(value: str) -> str:
-    """Turn a `--db` value (a path or a SQLAlchemy URL) into a URL."""
-    if "://" in value:
-        return value
-    return "sqlite:///" + str(Path(value).expanduser().resolve())
 
 
 def _require_database_name(url: str) -> None:
