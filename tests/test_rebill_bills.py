@@ -131,4 +131,7 @@ def test_customer_user_sees_prices_only_in_table_and_csv(billing):
     table = run("rebill", "show", "--customer", "ACME", "--month", MONTH)
     assert "cost" in table.stdout and "110.00" in table.stdout and "total" in table.stdout
     csv = run("rebill", "show", "--customer", "ACME", "--month", MONTH, "--format", "csv", "--explain")
-    assert csv.stdout.splitlines()[0] == "line,linked_account,service,publisher,currency,cost,price,rule_id,rule,detail"
+    assert (
+        csv.stdout.splitlines()[0]
+        == "line,linked_account,account_name,service,publisher,currency,cost,price,rule_id,rule,detail"
+    )

@@ -36,7 +36,7 @@ def session(db_path, billed):
 def test_customer_user_sees_own_prices_only(session):
     bill = versions.show_bill(session, USER, "acme", MONTH)
     assert [set(line) for line in bill.lines] == [
-        {"line", "linked_account", "service", "publisher", "currency", "price"}
+        {"line", "linked_account", "account_name", "service", "publisher", "currency", "price"}
     ] * 2
     assert bill.totals == [{"currency": "USD", "price": bill.totals[0]["price"]}]
     history = versions.bill_history(session, USER)

@@ -110,3 +110,45 @@ def test_errors_go_to_the_terminals_stderr(at_terminal):
     result = at_terminal("customers", "show", "NOPE")
     assert result.exit_code == 3
     assert result.stderr.splitlines()[0] == "error: customer 'NOPE' not found"
+
+
+def test_tables_fit_80_columns_without_cutting_data(billing, at_terminal, run):
+    """At 80 columns a table wraps text and folds headers, shows a record per row when it
+    cannot fit, and never cuts an id or an amount."""
+    assert run("rebill", "--all", "--month", MONTH).exit_code == 0
+    for args in (
+        ("rebill", "show", "--customer", "ACME", "--month", MONTH),
+        ("rebill", "history"),
+        ("accounts", "list"),
+        ("costs", "months"),
+        ("audit", "list", "--limit", "5"),
+        ("customers", "list"),
+    ):
+        shown = at_terminal(*args, no_color=True, columns=80)
+        assert shown.exit_code == 0, args
+        lines = shown.stdout.splitlines()
+        assert max(len(line.rstrip()) for line in lines) <= 80, (args, shown.stdout)
+        if args[1] == "show":
+            assert all(value in shown.stdout for value in ("100.00", "20.00", "120.00", "A1", "A2")), shown.stdout
+
+
+def test_a_bill_names_its_accounts_and_ends_with_its_total(billing, run):
+    assert run("rebill", "--customer", "ACME", "--month", MONTH).exit_code == 0
+    table = run("rebill", "show", "--customer", "ACME", "--month", MONTH).stdout
+    lines = table.splitlines()
+    assert "Prod main" in table  # A1's name beside its id
+    assert lines[-1].split()[:1] == ["total"] and lines[-1].split()[-1] == "120.00"
+
+
+def test_nested_values_read_as_key_value_text(billing, run):
+    assert run("rebill", "--customer", "ACME", "--month", MONTH).exit_code == 0
+    shown = run("customers", "show", "ACME").stdout
+    last = next(line for line in shown.splitlines() if line.startswith("last rebill"))
+    assert f"month {MONTH}, version 1" in last and "{" not in last
+
+
+def test_a_piped_rule_is_at_most_100_columns_wide(run):
+    assert run("customers", "create", "ACME", "--name", "A" * 150).exit_code == 0
+    lines = run("audit", "list").stdout.splitlines()
+    assert set(lines[1]) == {"─"} and len(lines[1]) == 100
+    assert max(len(line) for line in lines) > 100  # the data itself is never cut

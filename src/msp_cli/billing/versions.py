@@ -8,7 +8,7 @@ made a price.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,11 +23,11 @@ from msp_cli.common.errors import NotFound
 from msp_cli.common.months import parse_month
 from msp_cli.directory.lookups import require_customer
 from msp_cli.store.batches import chunked
-from msp_cli.store.models import BillLine, Invoice, RebillRun, RebillTotal
+from msp_cli.store.models import Account, BillLine, Invoice, RebillRun, RebillTotal
 
 # What a customer user may see of a line and of a total: prices only.
-CUSTOMER_LINE_FIELDS = ("line", "linked_account", "service", "publisher", "currency", "price")
-OPERATOR_LINE_FIELDS = ("line", "linked_account", "service", "publisher", "currency", "cost", "price")
+CUSTOMER_LINE_FIELDS = ("line", "linked_account", "account_name", "service", "publisher", "currency", "price")
+OPERATOR_LINE_FIELDS = ("line", "linked_account", "account_name", "service", "publisher", "currency", "cost", "price")
 EXPLAIN_FIELDS = ("rule_id", "rule", "detail")
 # Every amount travels with its currency: a bill may hold lines in several.
 EXPORT_FIELDS = (
@@ -103,11 +103,22 @@ def run_totals(session: Session, run_ids: Sequence[int]) -> dict[int, list[Total
     return found
 
 
-def _line_dict(number: int, line: Line, fields: Sequence[str]) -> dict[str, Any]:
+def account_names(session: Session, account_ids: Iterable[str | None]) -> dict[str, str]:
+    """{linked account id: its name} for the ids given (a bill line reads better named)."""
+    a = Account.__table__
+    ids = sorted({i for i in account_ids if i})
+    names: dict[str, str] = {}
+    for chunk in chunked(ids):
+        names.update((i, n) for i, n in session.execute(select(a.c.id, a.c.name).where(a.c.id.in_(chunk))))
+    return names
+
+
+def _line_dict(number: int, line: Line, fields: Sequence[str], names: Mapping[str, str]) -> dict[str, Any]:
     values = {
         "line": number,
         "kind": line.kind,
         "linked_account": line.linked_account,
+        "account_name": names.get(line.linked_account or ""),
         "service": line.service,
         "publisher": line.publisher,
         "currency": line.currency,
@@ -167,6 +178,7 @@ def show_bill(
     if explain:
         fields = (*fields, *EXPLAIN_FIELDS)
     lines = run_lines(session, [run.id])[run.id]
+    names = account_names(session, (line.linked_account for line in lines))
     return BillView(
         customer.code,
         month,
@@ -177,7 +189,7 @@ def show_bill(
         "current" if run.version == current.version else "superseded",
         _total_dicts(run_totals(session, [run.id])[run.id], actor),
         latest_invoices(session, [customer.code], month).get(customer.code),
-        [_line_dict(n, line, fields) for n, line in enumerate(lines, start=1)],
+        [_line_dict(n, line, fields, names) for n, line in enumerate(lines, start=1)],
     )
 
 

@@ -12,9 +12,9 @@ from msp_cli.cli.registry import group_app
 app = group_app("accounts")
 
 COLUMNS = [
-    Column("id"),
+    Column("id", wrap=False),
     Column("name"),
-    Column("payer_id", "payer"),
+    Column("payer_id", "payer", wrap=False),
     Column("provider"),
     Column("customer"),
     Column("assigned_by", "assigned"),

@@ -36,7 +36,7 @@ IMPORT_COLUMNS = [
     Column("sha256"),
 ]
 MONTH_COLUMNS = [
-    Column("payer_id", "payer"),
+    Column("payer_id", "payer", wrap=False),
     Column("month"),
     Column("currency"),
     *AMOUNT_COLUMNS,
@@ -48,9 +48,9 @@ SUMMARY_KEYS = {
     "customer": [Column("customer"), Column("customer_name", "name")],
     "account": [
         Column("customer"),
-        Column("account_id", "account"),
+        Column("account_id", "account", wrap=False),
         Column("account_name", "name"),
-        Column("payer_id", "payer"),
+        Column("payer_id", "payer", wrap=False),
     ],
     "service": [Column("customer"), Column("service")],
 }

@@ -44,6 +44,13 @@ class Column:
     header: str | None = None
     money: bool = False
     justify: str = "left"
+    # On a narrow terminal a cell may wrap onto more lines; an id, code, amount or time
+    # never does (`wrap=False`): a folded 12-digit account id or amount misreads.
+    wrap: bool = True
+
+    @property
+    def whole(self) -> bool:
+        return not self.wrap or self.money or self.justify == "right"
 
     @property
     def title(self) -> str:
@@ -113,8 +120,9 @@ def count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-def cell_text(value: Any, column: Column | None = None) -> str:
-    """How one value reads in a table cell (control characters escaped)."""
+def cell_text(value: Any, column: Column | None = None, *, screen: bool = False) -> str:
+    """How one value reads in a table cell (control characters escaped). On a terminal
+    (`screen`) a time reads `2026-12-02 08:26:36Z`, so it can wrap between date and time."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -122,12 +130,29 @@ def cell_text(value: Any, column: Column | None = None) -> str:
     if isinstance(value, Decimal):
         return format_amount(value) if column is None or column.money else format(value, "f")
     if isinstance(value, datetime):
-        return iso_time(value)
+        return iso_time(value).replace("T", " ", 1) if screen else iso_time(value)
     if isinstance(value, (list, tuple)):
         return ", ".join(cell_text(v) for v in value)
     if isinstance(value, dict):
-        return printable(json.dumps(plain(value), ensure_ascii=False, sort_keys=True))
+        return nested_text(value)
     return printable(str(value))
+
+
+def nested_text(record: dict[str, Any]) -> str:
+    """A nested record as people read it in a table cell: `key value` pairs, comma
+    separated, a record inside a record in parentheses ('month 2026-05, version 2,
+    triggered by me'); JSON and CSV keep the structure."""
+    parts = []
+    for key, value in record.items():
+        label = printable(str(key).replace("_", " "))
+        if isinstance(value, dict):
+            text = f"({nested_text(value)})" if value else "()"
+        elif value is None or value == [] or value == "":
+            text = "-"
+        else:
+            text = cell_text(value)
+        parts.append(f"{label} {text}")
+    return ", ".join(parts)
 
 
 def neutralise(text: str) -> str:
@@ -248,6 +273,9 @@ def make_console(terminal: Terminal, stream: IO[str], tty: bool) -> Any:
     )
 
 
+PIPED_RULE_WIDTH = 100  # columns: what a rule under a piped table's header may span
+
+
 def _plain_lines(cells: list[list[str]], right: list[bool], *, header: list[str] | None) -> list[str]:
     """Aligned columns, three spaces apart, a rule under the header, no trailing spaces:
     what a pipe gets (the same layout as the terminal's table, without importing rich)."""
@@ -260,7 +288,9 @@ def _plain_lines(cells: list[list[str]], right: list[bool], *, header: list[str]
 
     lines = []
     if header:
-        lines += [line(header), "─" * (sum(widths) + 3 * (len(widths) - 1))]
+        # The rule spans the columns, but no further than a screen: a long last cell (an
+        # audit record's details) must not draw hundreds of characters of rule.
+        lines += [line(header), "─" * min(sum(widths) + 3 * (len(widths) - 1), PIPED_RULE_WIDTH)]
     return lines + [line(row) for row in cells]
 
 
@@ -281,13 +311,104 @@ def print_table(terminal: Terminal, rows: Sequence[Any], columns: Sequence[Colum
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False, show_edge=False)
-    for column in columns:
+    cells = [[cell_text(_get(row, c.key), c, screen=True) for c in columns] for row in rows]
+    # On a terminal, a column with nothing in it is left out (JSON, CSV and pipes keep it).
+    shown_columns = [i for i in range(len(columns)) if not rows or any(row[i] for row in cells)]
+    columns = [columns[i] for i in shown_columns]
+    cells = [[row[i] for i in shown_columns] for row in cells]
+    widths = _column_widths(columns, cells, terminal.width())
+    if widths is None:  # too wide for the terminal: each row as a record (psql's expanded display)
+        _print_expanded(terminal, columns, cells, title)
+        return
+    # Two spaces between columns (collapsed padding): an 80-column terminal holds a bill's lines.
+    table = Table(
+        box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False, show_edge=False, collapse_padding=True
+    )
+    for column, (whole, fixed_width) in zip(columns, widths):
         justify: Literal["left", "right"] = "right" if column.money or column.justify == "right" else "left"
-        table.add_column(column.title, justify=justify, overflow="fold")
-    for row in rows:
-        table.add_row(*[Text(cell_text(_get(row, c.key), c)) for c in columns])
+        table.add_column(column.title, justify=justify, overflow="fold", no_wrap=whole, width=fixed_width)
+    for row in cells:
+        table.add_row(*[Text(cell) for cell in row])
     make_console(terminal, stream, True).print(table)
+
+
+WHOLE_WORD = 24  # characters: a value this short without spaces (id, code, month, time) is not folded
+MIN_WRAPPED = 12  # columns a wrapped text column keeps at least (else: one record per row)
+MIN_HEADER = 4  # columns a header may fold into, over values narrower than it
+
+
+def _print_expanded(terminal: Terminal, columns: Sequence[Column], cells: list[list[str]], title: str | None) -> None:
+    """Rows as records of `field  value` lines, one block per row: a table too wide for the
+    terminal stays readable without cutting anything."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    console = make_console(terminal, terminal.stdout, True)
+    if title:
+        console.print(Text(title))
+    for number, row in enumerate(cells, start=1):
+        table = Table(box=box.SIMPLE, show_header=False, pad_edge=False, show_edge=False, title=f"({number})")
+        table.add_column("field", style="bold", no_wrap=True)
+        table.add_column("value", overflow="fold")
+        for column, cell in zip(columns, row):
+            if cell:
+                table.add_row(Text(column.title), Text(cell))
+        console.print(table)
+
+
+def _column_widths(
+    columns: Sequence[Column], cells: list[list[str]], width: int
+) -> list[tuple[bool, int | None]] | None:
+    """(whole, width or None: as wide as needed) per column of a terminal table, or None
+    when the table cannot fit `width` readably (the caller then shows each row as a record).
+
+    A table that fits keeps every value whole. One that does not gets its widths here
+    (rich alone would crop the last columns): first the widest single-word values may
+    wrap (amounts, numbers and ids never do), then a header wider than its values may
+    fold ('ver-sion' over a 1); text columns keep at least a readable width and share
+    what is left."""
+    n = len(columns)
+    gaps = 2 * (n - 1)
+    headers = [max(len(word) for word in c.title.split()) for c in columns]
+    content = [max([len(row[i]) for row in cells], default=0) for i in range(n)]
+    natural = [max(content[i], headers[i]) for i in range(n)]
+    if sum(natural) + gaps <= width:
+        return [(True, None)] * n
+    whole = [
+        c.whole or all(len(row[i]) <= WHOLE_WORD and " " not in row[i] for row in cells) for i, c in enumerate(columns)
+    ]
+    cap = list(natural)  # the width of a whole column
+    # A wrapped column keeps its longest word whole (up to MIN_WRAPPED) and its header's.
+    words = [max([len(word) for row in cells for word in row[i].split()], default=0) for i in range(n)]
+    least = [min(natural[i], max(headers[i], min(MIN_WRAPPED, words[i]))) for i in range(n)]
+
+    def needed() -> int:
+        return sum(cap[i] if whole[i] else least[i] for i in range(n)) + gaps
+
+    while needed() > width:
+        candidates = [i for i in range(n) if whole[i] and not columns[i].whole and least[i] < cap[i]]
+        if not candidates:
+            break
+        whole[max(candidates, key=lambda i: cap[i] - least[i])] = False
+    narrow = [i for i in range(n) if whole[i] and content[i] < headers[i]]
+    for i in sorted(narrow, key=lambda i: content[i] - headers[i]):
+        if needed() <= width:
+            break
+        cap[i] = max(content[i], MIN_HEADER)
+    if needed() > width:
+        return None
+    widths = [cap[i] if whole[i] else least[i] for i in range(n)]
+    flexible = [i for i in range(n) if not whole[i]]
+    spare = width - gaps - sum(widths)
+    while spare > 0 and flexible:  # a column at a time, to the one that lacks the most
+        lacking = max(flexible, key=lambda i: natural[i] - widths[i])
+        if natural[lacking] <= widths[lacking]:
+            break
+        widths[lacking] += 1
+        spare -= 1
+    # A column narrower than its header wraps: the header folds, its values fit whole.
+    return [(whole[i] and widths[i] >= headers[i], widths[i]) for i in range(n)]
 
 
 def print_record(terminal: Terminal, record: Any, columns: Sequence[Column]) -> None:

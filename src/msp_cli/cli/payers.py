@@ -12,7 +12,7 @@ from msp_cli.cli.registry import group_app
 app = group_app("payers")
 
 COLUMNS = [
-    Column("id"),
+    Column("id", wrap=False),
     Column("name"),
     Column("provider"),
     Column("customer", "dedicated to"),

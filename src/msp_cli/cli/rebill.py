@@ -41,11 +41,12 @@ DIFF_COLUMNS = [
     Column("new_rule", "new rule"),
 ]
 LINE_COLUMNS = [
-    Column("line", justify="right"),
-    Column("linked_account", "linked account"),
+    Column("line", "#", justify="right"),
+    Column("linked_account", "account", wrap=False),
+    Column("account_name", "name"),
     Column("service"),
     Column("publisher"),
-    Column("currency"),
+    Column("currency", wrap=False),
     Column("cost", money=True),
     Column("price", money=True),
     Column("rule_id", "rule id", justify="right"),
@@ -204,6 +205,17 @@ def trigger(
         _run_trigger(app_ctx, customer, all_, month, fmt)
 
 
+def one_currency_columns(columns: list[Column], currencies: set[str]) -> list[Column]:
+    """A table of one currency names it in the amounts' headers ('price USD') instead of
+    a column repeating it on every line: what lets a bill's lines fit 80 columns."""
+    if len(currencies) != 1:
+        return columns
+    (currency,) = currencies
+    return [
+        Column(c.key, f"{c.title} {currency}", money=True) if c.money else c for c in columns if c.key != "currency"
+    ]
+
+
 def _totals_text(totals: list[dict[str, Any]]) -> str:
     """'6,128.78 USD (cost 5,248.92)' per currency; customer users' totals carry no cost."""
     from msp_cli.common.money import format_amount, format_money
@@ -257,7 +269,10 @@ def show(
             else "not invoiced",
         }
         app_ctx.print_record(header, [Column(key) for key in header])
-        app_ctx.print_table(bill.lines, columns, title=f"lines ({len(bill.lines)})")
+        # The total at the foot too, where a reader of the lines ends up (one per currency).
+        foot = [{"linked_account": "total", **total} for total in bill.totals]
+        columns = one_currency_columns(columns, {line["currency"] for line in bill.lines})
+        app_ctx.print_table([*bill.lines, *foot], columns, title=f"lines ({len(bill.lines)})")
 
 
 @app.command("history")
