@@ -218,14 +218,15 @@ class WarehouseBatch(CostBatch):
 
     def _rollup_digest(self, table: str) -> str:
         """SHA-256 of a roll-up's rows in key order: what a warehouse import recorded."""
-        keys = "payer_id, month, account_id, service, charge_category, currency, day"
+        keys = "payer_id, month, account_id, service, charge_category, currency, day, publisher"
         digest = hashlib.sha256()
         cursor = self.con.cursor()
         try:
+            # The names are part of the roll-up's key: they are in the order too, so it is total.
             cursor.execute(f"""
-                SELECT concat_ws(chr(31), {keys}, msp_money(billed_cost), msp_money(effective_cost),
-                                 msp_money(list_cost), rows) || chr(30)
-                FROM {table} ORDER BY {keys}
+                SELECT concat_ws(chr(31), {keys}, coalesce(provider_name, ''), msp_money(billed_cost),
+                                 msp_money(effective_cost), msp_money(list_cost), rows) || chr(30)
+                FROM {table} ORDER BY {keys}, provider_name, account_name, payer_name
             """)
             while chunk := cursor.fetchmany(20_000):
                 digest.update("".join(row[0] for row in chunk).encode())
