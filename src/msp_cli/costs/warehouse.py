@@ -25,7 +25,7 @@ from typing import Any
 from msp_cli.common.errors import InvalidInput
 from msp_cli.common.months import parse_month
 from msp_cli.costs.focus_files import CostBatch, FileRead, focus_columns, unreadable_value
-from msp_cli.costs.focus_sql import KEY_CHECK, ROLLUP, clean_select, sql_ident
+from msp_cli.costs.focus_sql import ROLLUP, bad_count_sql, clean_select, sql_ident
 from msp_cli.costs.warehouse_sql import (
     DECIMAL_TYPES,
     DIALECTS,
@@ -208,7 +208,7 @@ class WarehouseBatch(CostBatch):
         for chunk in chunks:
             if chunk:  # one list per column: DuckDB converts them at C speed, unlike a row at a time
                 self.con.execute(insert, [list(values) for values in zip(*chunk)])
-        bad = self.con.execute(f"SELECT coalesce(sum(bad), 0) + count_if({KEY_CHECK}) FROM {table}").fetchone()
+        bad = self.con.execute(bad_count_sql(table)).fetchone()
         if bad and bad[0]:
             name_bad_value()
         read.sha256 = self._rollup_digest(table)
