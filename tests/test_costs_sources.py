@@ -10,7 +10,19 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from focusdata import GENERATED_12, SAMPLE_10, file_rows, file_sums, snapshot, stored_sums, write_focus
+from msp_cli.costs.focus_files import CostBatch
+
+from focusdata import (
+    GENERATED_12,
+    SAMPLE_10,
+    file_import_rollup,
+    file_rows,
+    file_sums,
+    snapshot,
+    stored_rollup,
+    stored_sums,
+    write_focus,
+)
 
 AWS, AZURE = GENERATED_12[0], GENERATED_12[1]
 
@@ -187,6 +199,28 @@ def test_parquet_parts_of_one_export_each_count_as_a_file(run, sql, tmp_path):
     assert stored_sums(sql, "effective_cost") == file_sums(AWS, "EffectiveCost")
     assert sql("SELECT count(*) FROM audit_record WHERE action = 'costs.import'") == [(4,)]
     assert {files for (files,) in sql("SELECT files FROM cost_load")} == {4}
+
+
+def test_the_parts_of_a_parquet_export_take_the_one_query_path(run, sql, fresh_database, tmp_path, monkeypatch):
+    """A 3-part directory is rolled up by one query over all parts (parquet_parts), not one
+    per part: parquet_parts finds its insertion points in the text of the roll-up, and
+    falls back silently when that text has moved. The result is the file import's to the
+    last column (publisher and provider name too)."""
+    paths = parquet_parts(tmp_path / "export", AWS, 3)
+    queries: list[str] = []
+    run_query = CostBatch._run_with_progress
+
+    def spy(self, sql_text, label, progress):
+        queries.append(label)
+        return run_query(self, sql_text, label, progress)
+
+    monkeypatch.setattr(CostBatch, "_run_with_progress", spy)
+    result = run("costs", "import", str(tmp_path / "export"), "--format", "json")
+    assert result.exit_code == 0, result
+    assert queries == [f"{paths[0]} and 2 more"]  # one query; a fallback adds one per part
+    assert [s["rows"] for s in json.loads(result.stdout)] == [334, 333, 333]
+    monkeypatch.undo()
+    assert stored_rollup(sql) == file_import_rollup(run, fresh_database, "csv", [AWS])
 
 
 def test_a_bad_value_in_one_parquet_part_names_that_part(run, sql, loaded, tmp_path):

@@ -7,12 +7,26 @@ from __future__ import annotations
 import json
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from conftest import POSTGRES_SERVER_URL
-from focusdata import GENERATED_12, SAMPLE_10, file_rows, file_sums, snapshot, stored_sums
+from focusdata import (
+    EDGE_COLUMNS,
+    EDGE_ROWS,
+    GENERATED_12,
+    SAMPLE_10,
+    file_import_rollup,
+    file_rows,
+    file_sums,
+    snapshot,
+    sql_on,
+    stored_rollup,
+    stored_sums,
+    write_focus,
+)
 
 SOURCES = [SAMPLE_10, *GENERATED_12]
 SOURCE_LIST = ", ".join(f"'{p}'" for p in SOURCES)
@@ -20,7 +34,7 @@ SOURCE_LIST = ", ".join(f"'{p}'" for p in SOURCES)
 ALL_ROWS = f"SELECT * FROM read_csv([{SOURCE_LIST}], union_by_name = true, all_varchar = true)"
 # The same rows typed as a warehouse types them: NUMERIC amounts, timestamps with time zone.
 TYPED = """
-    SELECT "ProviderName", "BillingAccountId", "BillingAccountName", "SubAccountId", "SubAccountName",
+    SELECT "ProviderName", "PublisherName", "BillingAccountId", "BillingAccountName", "SubAccountId", "SubAccountName",
            CAST(nullif(nullif("BilledCost", ''), 'NULL') AS NUMERIC(38, 18)) AS "BilledCost",
            CAST(nullif(nullif("EffectiveCost", ''), 'NULL') AS NUMERIC(38, 18)) AS "EffectiveCost",
            CAST(nullif(nullif("ListCost", ''), 'NULL') AS NUMERIC(38, 18)) AS "ListCost",
@@ -42,7 +56,25 @@ def expected_sums(column: str = "BilledCost") -> dict:
 
 
 @pytest.fixture(scope="module")
-def duckdb_warehouse(tmp_path_factory) -> str:
+def edge_file(tmp_path_factory) -> Path:
+    return write_focus(tmp_path_factory.mktemp("edge") / "edge.csv", EDGE_ROWS, EDGE_COLUMNS)
+
+
+def edge_tables(edge_file: Path) -> dict[str, str]:
+    """{table: SELECT giving its rows}: the edge rows as text, and copies of them with
+    values the roll-up refuses."""
+    rows = f"SELECT * FROM read_csv('{edge_file}', all_varchar = true)"
+    return {
+        "edge": rows,
+        # Every row: a roll-up whose every category is unknown must not pass for a clean one.
+        "bad_category": f"""SELECT * REPLACE (' Refund ' AS "ChargeCategory") FROM ({rows})""",
+        "underscored_amount": f"""SELECT * REPLACE (CASE WHEN "PublisherName" = 'Private\ue000use' THEN '1_000'
+                                  ELSE "BilledCost" END AS "BilledCost") FROM ({rows})""",
+    }
+
+
+@pytest.fixture(scope="module")
+def duckdb_warehouse(tmp_path_factory, edge_file) -> str:
     path = tmp_path_factory.mktemp("warehouse") / "costs.duckdb"
     con = duckdb.connect(str(path))
     con.execute("SET TimeZone = 'UTC'")
@@ -50,14 +82,16 @@ def duckdb_warehouse(tmp_path_factory) -> str:
     con.execute(f"CREATE TABLE focus_typed AS {TYPED}")
     con.execute("CREATE SCHEMA billing")
     con.execute("CREATE VIEW billing.focus AS SELECT * FROM focus_typed")
+    for table, rows in edge_tables(edge_file).items():
+        con.execute(f"CREATE TABLE {table} AS {rows}")
     con.close()
     return f"duckdb:///{path}"
 
 
 @pytest.fixture(scope="module")
-def postgres_warehouse(tmp_path_factory) -> str:
+def postgres_warehouse(tmp_path_factory, edge_file) -> str:
     """A fresh database on the test server holding the sample rows as a text table and a
-    typed table, dropped afterwards."""
+    typed table, and the edge rows' tables, dropped afterwards."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -67,20 +101,21 @@ def postgres_warehouse(tmp_path_factory) -> str:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(POSTGRES_SERVER_URL).set(database=name)
-    con = duckdb.connect()
-    rows = con.execute(ALL_ROWS)
-    columns = [d[0] for d in rows.description]
-    data = rows.fetchall()
-    con.close()
     import psycopg
 
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn) as pg:
         pg.execute("SET TIME ZONE 'UTC'")
-        pg.execute("CREATE TABLE focus_text (" + ", ".join(f'"{c}" text' for c in columns) + ")")
-        with pg.cursor().copy("COPY focus_text FROM STDIN") as copy:
-            for row in data:
-                copy.write_row(row)
+        for table, rows in {"focus_text": ALL_ROWS, **edge_tables(edge_file)}.items():
+            con = duckdb.connect()
+            result = con.execute(rows)
+            columns = [d[0] for d in result.description]
+            data = result.fetchall()
+            con.close()
+            pg.execute(f"CREATE TABLE {table} (" + ", ".join(f'"{c}" text' for c in columns) + ")")
+            with pg.cursor().copy(f"COPY {table} FROM STDIN") as copy:
+                for row in data:
+                    copy.write_row(row)
         pg.execute(f"CREATE TABLE focus_typed AS {TYPED}")
         pg.execute("CREATE VIEW no_category AS SELECT * FROM focus_text")
         pg.execute('ALTER VIEW no_category RENAME COLUMN "ChargeCategory" TO "Category"')
@@ -125,7 +160,10 @@ def file_import_totals(run, fresh_database) -> dict[str, object]:
     setup_customers(run, env)
     result = run("costs", "import", *map(str, SOURCES), env=env)
     assert result.exit_code == 0, result
-    return totals(run, env)
+    seen = totals(run, env)
+    with sql_on(env["MSP_DB"]) as other:
+        seen["cost_rollup"] = stored_rollup(other)
+    return seen
 
 
 def check_same_as_files(run, sql, file_import_totals, url: str, table: str) -> None:
@@ -139,7 +177,8 @@ def check_same_as_files(run, sql, file_import_totals, url: str, table: str) -> N
         assert stored_sums(sql, stored_column) == expected_sums(file_column)
     rows = {(p, m): n for p, m, n in sql("SELECT payer_id, month, rows FROM cost_load")}
     assert rows == {k: v for source in SOURCES for k, v in file_rows(source).items()}
-    assert totals(run) == file_import_totals
+    # Every stored row alike: keys (publisher too), the provider's name, amounts, rows.
+    assert {**totals(run), "cost_rollup": stored_rollup(sql)} == file_import_totals
 
 
 @pytest.mark.parametrize("table", ["focus_text", "focus_typed", "billing.focus"])
@@ -151,6 +190,54 @@ def test_duckdb_file_gives_the_file_imports_totals(run, sql, duckdb_warehouse, f
 @pytest.mark.parametrize("table", ["focus_text", "public.focus_typed"])
 def test_postgresql_gives_the_file_imports_totals(run, sql, postgres_warehouse, file_import_totals, table):
     check_same_as_files(run, sql, file_import_totals, postgres_warehouse, table)
+
+
+def check_edge_rows(run, sql, fresh_database, edge_file: Path, url: str) -> None:
+    result = run("costs", "import", "--from-warehouse", url, "--table", "edge")
+    assert result.exit_code == 0, result
+    expected = file_import_rollup(run, fresh_database, "edge_files", [edge_file])
+    assert stored_rollup(sql) == expected
+    publishers = {row[7] for row in expected}
+    assert {"", "Acme Corp", "evil", "Tag", "Private use", "Hieroglyph format", "x" * 200} <= publishers
+    assert {row[4] for row in expected} == {"Usage", "Tax", "Purchase", "Credit", "Adjustment"}
+
+
+def test_every_normalisation_in_a_duckdb_file_gives_the_file_import(
+    run, sql, fresh_database, edge_file, duckdb_warehouse
+):
+    check_edge_rows(run, sql, fresh_database, edge_file, duckdb_warehouse)
+
+
+@pytest.mark.postgres_server
+def test_every_normalisation_in_postgresql_gives_the_file_import(
+    run, sql, fresh_database, edge_file, postgres_warehouse
+):
+    """Control, format and space characters in publishers (PostgreSQL's regexes know no
+    `\\p{}`: the characters are spelled out), categories in any case, periods with offsets."""
+    check_edge_rows(run, sql, fresh_database, edge_file, postgres_warehouse)
+
+
+REFUSED = {
+    "bad_category": "column ChargeCategory: ' Refund ' is not a FOCUS charge category "
+    "(Usage, Purchase, Tax, Credit, Adjustment)",
+    "underscored_amount": "column BilledCost: '1_000' is not a decimal number (or out of range)",
+}
+
+
+@pytest.mark.parametrize("table", sorted(REFUSED))
+def test_values_a_file_import_refuses_are_refused_in_a_duckdb_file(run, sql, loaded, duckdb_warehouse, table):
+    assert refused(run, sql, loaded, duckdb_warehouse, table) == (
+        f"error: {table} in {duckdb_warehouse}: a row: {REFUSED[table]}"
+    )
+
+
+@pytest.mark.postgres_server
+@pytest.mark.parametrize("table", sorted(REFUSED))
+def test_values_a_file_import_refuses_are_refused_in_postgresql(run, sql, loaded, postgres_warehouse, table):
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(postgres_warehouse).render_as_string(hide_password=True)
+    assert refused(run, sql, loaded, postgres_warehouse, table) == f"error: {table} in {shown}: a row: {REFUSED[table]}"
 
 
 @pytest.mark.postgres_server

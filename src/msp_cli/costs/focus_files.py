@@ -33,12 +33,12 @@ from msp_cli.costs.file_sources import source_files
 from msp_cli.costs.focus_sql import (
     CHARGE_CATEGORIES,
     CHECKS,
-    KEY_CHECK,
     MACROS,
     PROVIDER_COLUMNS,
     REQUIRED_COLUMNS,
     ROLLUP,
     bad_condition,
+    bad_count_sql,
     clean_select,
     reader_sql,
     sql_literal,
@@ -219,9 +219,7 @@ class CostBatch:
             columns = self._columns(label, reader, path, fmt)
             sql = ROLLUP.format(table=table, reader=reader, clean=clean_select(columns))
             self._run_with_progress(sql, label, progress)
-            bad = self.con.execute(
-                f"SELECT coalesce(sum(bad), 0) + count_if(({KEY_CHECK}) IS TRUE) FROM {table}"
-            ).fetchone()
+            bad = self.con.execute(bad_count_sql(table)).fetchone()
             if bad and bad[0]:
                 self._raise_first_bad_value(label, reader, columns)
             self._describe(read, table)
@@ -274,9 +272,7 @@ class CostBatch:
                     f"CREATE TABLE {table} AS SELECT * EXCLUDE ({FILE_KEY}) FROM parts_rollup "
                     f"WHERE {FILE_KEY} = {sql_literal(str(path))}"
                 )
-                bad = self.con.execute(
-                    f"SELECT coalesce(sum(bad), 0) + count_if(({KEY_CHECK}) IS TRUE) FROM {table}"
-                ).fetchone()
+                bad = self.con.execute(bad_count_sql(table)).fetchone()
                 if bad and bad[0]:
                     self._raise_first_bad_value(label, reader_sql(path, "parquet"), columns)
                 read = FileRead(path=label, format="parquet", sha256=hasher.result())

@@ -165,3 +165,10 @@ KEY_CHECK = f"""
     payer_id IS NULL OR currency IS NULL OR length(payer_id) > {MAX_ID} OR length(account_id) > {MAX_ID}
     OR length(service) > {MAX_ID} OR length(charge_category) > 32 OR length(currency) > 8
 """
+
+
+def bad_count_sql(table: str) -> str:
+    """How many values a roll-up `table` could not read, plus its rows whose key is unusable.
+    KEY_CHECK is null on a row whose charge category is null (unknown), and count_if over
+    only such rows is null, which would read as "nothing bad": hence `IS TRUE`."""
+    return f"SELECT coalesce(sum(bad), 0) + count_if(({KEY_CHECK}) IS TRUE) FROM {table}"

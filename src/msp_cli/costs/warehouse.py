@@ -25,7 +25,7 @@ from typing import Any
 from msp_cli.common.errors import InvalidInput
 from msp_cli.common.months import parse_month
 from msp_cli.costs.focus_files import CostBatch, FileRead, focus_columns, unreadable_value
-from msp_cli.costs.focus_sql import KEY_CHECK, ROLLUP, clean_select, sql_ident
+from msp_cli.costs.focus_sql import ROLLUP, bad_count_sql, clean_select, sql_ident
 from msp_cli.costs.warehouse_sql import (
     DECIMAL_TYPES,
     DIALECTS,
@@ -208,7 +208,7 @@ class WarehouseBatch(CostBatch):
         for chunk in chunks:
             if chunk:  # one list per column: DuckDB converts them at C speed, unlike a row at a time
                 self.con.execute(insert, [list(values) for values in zip(*chunk)])
-        bad = self.con.execute(f"SELECT coalesce(sum(bad), 0) + count_if({KEY_CHECK}) FROM {table}").fetchone()
+        bad = self.con.execute(bad_count_sql(table)).fetchone()
         if bad and bad[0]:
             name_bad_value()
         read.sha256 = self._rollup_digest(table)
@@ -218,14 +218,15 @@ class WarehouseBatch(CostBatch):
 
     def _rollup_digest(self, table: str) -> str:
         """SHA-256 of a roll-up's rows in key order: what a warehouse import recorded."""
-        keys = "payer_id, month, account_id, service, charge_category, currency, day"
+        keys = "payer_id, month, account_id, service, charge_category, currency, day, publisher"
         digest = hashlib.sha256()
         cursor = self.con.cursor()
         try:
+            # The names are part of the roll-up's key: they are in the order too, so it is total.
             cursor.execute(f"""
-                SELECT concat_ws(chr(31), {keys}, msp_money(billed_cost), msp_money(effective_cost),
-                                 msp_money(list_cost), rows) || chr(30)
-                FROM {table} ORDER BY {keys}
+                SELECT concat_ws(chr(31), {keys}, coalesce(provider_name, ''), msp_money(billed_cost),
+                                 msp_money(effective_cost), msp_money(list_cost), rows) || chr(30)
+                FROM {table} ORDER BY {keys}, provider_name, account_name, payer_name
             """)
             while chunk := cursor.fetchmany(20_000):
                 digest.update("".join(row[0] for row in chunk).encode())

@@ -9,8 +9,10 @@ engine's dialect:
 - a column alias used later in the same SELECT (DuckDB allows it, most engines do not)
   becomes a nested SELECT, one level per step, so nothing is computed twice;
 - `GROUP BY ALL` becomes the list of the non-aggregated columns' positions;
-- a case-insensitive regular expression carries its flag inside the pattern `(?i)`
-  where the engine takes no flags argument, and BigQuery formats a TIMESTAMP, not a DATE;
+- functions each engine spells or runs differently are rewritten for it
+  (`warehouse_dialects`): a regex flag moved into the pattern `(?i)` where the engine
+  takes no flags argument, `\\p{}` character classes spelled out as the characters DuckDB
+  matches, `contains` as a string position, BigQuery's formats and DATETIMEs;
 - amounts leave the engine as text, so no driver turns a sum into a float.
 
 A change to the file roll-up (a column, a check, a normalisation) is thereby a change to
@@ -25,6 +27,7 @@ from typing import Any
 
 from msp_cli.common.naming import MAX_ID
 from msp_cli.costs.focus_sql import CHECKS, MACROS, ROLLUP, bad_condition, clean_select, sql_literal
+from msp_cli.costs.warehouse_dialects import engine_rewrites
 
 # SQLAlchemy's backend names and the sqlglot dialects that write their SQL.
 DIALECTS = {
@@ -167,83 +170,14 @@ def _explicit_group_by(select: Any) -> None:
         select.set("group", exp.Group(expressions=keys))
 
 
-def _portable_regexes(dialect: str) -> Callable[[Any], Any]:
-    """Engines whose regex functions take no flags argument get the flag in the pattern."""
-    from sqlglot import exp
-
-    def rewrite(node: Any) -> Any:
-        if dialect in ("duckdb", "snowflake"):
-            return node
-        if isinstance(node, exp.RegexpLike | exp.RegexpExtract):
-            flags = node.args.get("flag") or node.args.get("parameters")
-            if flags is not None and flags.is_string and set(flags.this) <= {"i"}:
-                pattern = node.expression
-                node = node.copy()
-                node.set("flag", None)
-                node.set("parameters", None)
-                node.set("expression", exp.Literal.string(f"(?{flags.this}){pattern.this}"))
-        return node
-
-    return rewrite
-
-
-def _postgres_regex_extract(dialect: str) -> Callable[[Any], Any]:
-    """PostgreSQL has no REGEXP_EXTRACT; SUBSTRING(v FROM pattern) gives the first group."""
-    from sqlglot import exp
-
-    def rewrite(node: Any) -> Any:
-        if dialect == "postgres" and isinstance(node, exp.RegexpExtract):
-            group = node.args.get("group")
-            if group is not None and group.name != "1":
-                raise ValueError("PostgreSQL: only the first group of a regular expression can be extracted")
-            return exp.Substring(this=node.this, start=node.expression)
-        return node
-
-    return rewrite
-
-
-def _snowflake_try_cast(dialect: str) -> Callable[[Any], Any]:
-    """Snowflake's TRY_CAST takes text only, and sqlglot writes a plain CAST unless it
-    knows the value is text: in the roll-up it always is (the `*_text` columns)."""
-    from sqlglot import exp
-
-    def rewrite(node: Any) -> Any:
-        if dialect == "snowflake" and isinstance(node, exp.TryCast):
-            node = node.copy()
-            node.set("requires_string", True)
-        return node
-
-    return rewrite
-
-
-def _bigquery_types(dialect: str) -> Callable[[Any], Any]:
-    """BigQuery: the roll-up formats TIMESTAMPs (sqlglot picks FORMAT_DATE for a value of
-    unknown type), and DECIMAL(38, 18) is a BIGNUMERIC there."""
-    from sqlglot import exp
-
-    def rewrite(node: Any) -> Any:
-        if dialect != "bigquery":
-            return node
-        if isinstance(node, exp.TimeToStr):
-            # sqlglot keeps formats as C strftime codes, which are BigQuery's own.
-            utc = exp.Literal.string("UTC")
-            return exp.Anonymous(this="FORMAT_TIMESTAMP", expressions=[node.args["format"], node.this, utc])
-        if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.DECIMAL:
-            # NUMERIC holds 9 decimals only; BIGNUMERIC(38, 18) is DECIMAL(38, 18).
-            return exp.DataType(this=exp.DataType.Type.BIGDECIMAL, expressions=node.expressions)
-        return node
-
-    return rewrite
-
-
 def _to_engine(select: Any, dialect: str) -> str:
     """Plain SQL first (macros, aliases, GROUP BY ALL), then the engine's dialect."""
     select = select.transform(_hoist_repeated_arguments).transform(_expand_macros)
     for inner in list(select.find_all(select.__class__)):
         _explicit_group_by(inner)
     select = select.transform(lambda n: _unfold_lateral_aliases(n) if _has_lateral_alias(n) else n)
-    for rewrite in (_portable_regexes, _postgres_regex_extract, _snowflake_try_cast, _bigquery_types):
-        select = select.transform(rewrite(dialect))
+    for rewrite in engine_rewrites(dialect):
+        select = select.transform(rewrite)
     return str(select.sql(dialect=dialect, unsupported_level=_sqlglot().ErrorLevel.RAISE))
 
 
@@ -289,13 +223,18 @@ def _typed_columns_read_directly(types: dict[str, str]) -> Callable[[Any], Any]:
     """A column the warehouse already types as DECIMAL (or integer) or TIMESTAMP needs no
     trip through text: its text is never empty nor `NULL`, and casting it directly gives
     what casting its text gives (sessions are in UTC). So, before the macros expand,
-    `msp_blank(CAST(c AS VARCHAR))` becomes `CAST(c AS VARCHAR)`, and `msp_amount` /
-    `msp_ts` of that alias become a direct cast of `c`. Text and floating-point columns
+    `msp_blank(CAST(c AS VARCHAR))` becomes `CAST(c AS VARCHAR)`, and `msp_amount`,
+    `msp_ts` / `msp_written_ts` of that alias become a direct cast of `c` (a TIMESTAMP
+    WITH TIME ZONE's text is written in UTC, so its date as written is its UTC date). Text and floating-point columns
     keep the file path's reading (a double's shortest text, so 0.1 stays 0.1). Anything
     that does not match these shapes is left as it is (correct, only slower)."""
     from sqlglot import exp
 
-    direct = {"msp_amount": (DECIMAL_TYPES, "DECIMAL(38, 18)"), "msp_ts": (TIMESTAMP_TYPES, "TIMESTAMPTZ")}
+    direct = {
+        "msp_amount": (DECIMAL_TYPES, "DECIMAL(38, 18)"),
+        "msp_ts": (TIMESTAMP_TYPES, "TIMESTAMPTZ"),
+        "msp_written_ts": (TIMESTAMP_TYPES, "TIMESTAMP"),
+    }
     typed_aliases: dict[str, tuple[str, Any]] = {}
 
     def rewrite(node: Any) -> Any:
