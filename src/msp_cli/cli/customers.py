@@ -34,10 +34,18 @@ LIST_COLUMNS = [
 ]
 DETAIL_COLUMNS = [
     *LIST_COLUMNS[:6],
+    Column("billing_email", "billing email"),
+    Column("billing_address", "billing address"),
     Column("user_count", "users"),
     Column("last_rebill", "last rebill"),
     Column("created_at", "created"),
 ]
+BILLING_EMAIL = typer.Option(
+    None, "--billing-email", metavar="EMAIL", help="Where invoices are e-mailed ('' clears; default: admin users)."
+)
+BILLING_ADDRESS = typer.Option(
+    None, "--billing-address", metavar="TEXT", help="Postal address printed on invoices ('\\n' starts a line)."
+)
 ACCOUNT_COLUMNS = [
     Column("id"),
     Column("name"),
@@ -74,6 +82,8 @@ def create(
         [], "--exclude", metavar="PATTERN", help="Never auto-assign accounts named like this ('*' wildcard)."
     ),
     basis: str = typer.Option("billed", "--basis", help="Cost basis for bills: billed, effective or list."),
+    billing_email: str = BILLING_EMAIL,
+    billing_address: str = BILLING_ADDRESS,
     fmt: Format = FORMAT,
 ) -> None:
     """Create a customer; a dedicated customer receives its payers' accounts automatically."""
@@ -82,7 +92,16 @@ def create(
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
         detail = create_customer(
-            session, actor, code, name, accounts=account, dedicated=dedicated, exclude=exclude, basis=basis
+            session,
+            actor,
+            code,
+            name,
+            accounts=account,
+            dedicated=dedicated,
+            exclude=exclude,
+            basis=basis,
+            billing_email=billing_email,
+            billing_address=billing_address,
         )
     app_ctx.chatter(f"created customer {detail.code} with {len(detail.accounts)} linked accounts")
     _show(detail, fmt)
@@ -124,6 +143,8 @@ def update(
         False, "--no-dedicated", help="Remove every dedicated payer (with --dedicated: replace them)."
     ),
     basis: str = typer.Option(None, "--basis", help="billed, effective or list."),
+    billing_email: str = BILLING_EMAIL,
+    billing_address: str = BILLING_ADDRESS,
     fmt: Format = FORMAT,
 ) -> None:
     """Change a customer. Auto-assigned accounts follow the new patterns; manual ones stay."""
@@ -141,6 +162,8 @@ def update(
             dedicated=dedicated,
             no_dedicated=no_dedicated,
             basis=basis,
+            billing_email=billing_email,
+            billing_address=billing_address,
         )
     if not result.changes:
         app_ctx.say(f"customer {detail.code} unchanged")

@@ -17,7 +17,6 @@ from msp_cli.cli.output import (
     Column,
     Format,
     emit,
-    emit_one,
     output_file,
     print_record,
     print_table,
@@ -26,6 +25,7 @@ from msp_cli.cli.output import (
 )
 from msp_cli.cli.registry import group_app
 from msp_cli.common.clock import iso_time
+from msp_cli.common.money import format_amount
 
 app = group_app("rebill", invoke_without_command=True)
 
@@ -78,14 +78,15 @@ STATUS_COLUMNS = [
     Column("next_allowed_at", "next allowed"),
     Column("ready"),
 ]
-INVOICE_COLUMNS = [
+ISSUE_COLUMNS = [
     Column("number"),
+    Column("type"),
     Column("customer"),
     Column("month"),
-    Column("version"),
-    Column("issued_at", "issued"),
-    Column("issued_by", "by"),
-    Column("total_text", "total"),
+    Column("version", justify="right"),
+    Column("total", money=True),
+    Column("currency"),
+    Column("refers_to", "refers to"),
 ]
 
 
@@ -157,6 +158,10 @@ def _run_trigger(app_ctx: context.AppContext, customers: list[str], all_: bool, 
     for o in result.outcomes:
         for warning in o.warnings:
             app_ctx.warn(warning)
+    if any(o.warnings for o in result.outcomes):
+        app_ctx.say(
+            f"hint: msp rebill issue --all --month {result.month} issues a credit or debit note for each difference"
+        )
     if fmt is Format.json:
         write_json(sys.stdout, [_outcome_json(o) for o in result.outcomes])
     else:
@@ -229,8 +234,6 @@ def trigger(
 
 
 def _totals_text(totals: list[dict[str, Any]]) -> str:
-    from msp_cli.common.money import format_amount
-
     parts = []
     for t in totals:
         text = f"{format_amount(t['price'])} {t['currency']}"
@@ -250,7 +253,7 @@ def show(
     fmt: Format = FORMAT,
 ) -> None:
     """Show a bill: its lines, its total and the invoiced total of the month."""
-    from msp_cli.billing.invoices import describe_total
+    from msp_cli.billing.documents import describe_total
     from msp_cli.billing.versions import show_bill
 
     with context.get(ctx).session(write=False) as (session, actor):
@@ -268,7 +271,7 @@ def show(
             "version": f"{bill.version} of {bill.current_version} ({bill.status})",
             "triggered": f"{iso_time(bill.triggered_at)} by {bill.triggered_by}",
             "total": _totals_text(bill.totals),
-            "invoiced": f"{describe_total(invoice.total)} ({invoice.number}, version {invoice.version})"
+            "invoiced": f"{describe_total(invoice.total)} ({', '.join(invoice.documents)}, version {invoice.version})"
             if invoice
             else "not invoiced",
         }
@@ -305,21 +308,26 @@ def status(ctx: typer.Context, fmt: Format = FORMAT) -> None:
 class ExportFormat(str, Enum):
     csv = "csv"
     json = "json"
+    focus = "focus"
 
 
 @app.command("export")
 def export(
     ctx: typer.Context,
     month: str = MONTH,
+    customer: str = typer.Option(None, "--customer", metavar="CODE", help="Only this customer (needed for focus)."),
     output: str = typer.Option(
         None, "--output", "-o", metavar="FILE", help="Write to FILE instead of standard output."
     ),
-    fmt: ExportFormat = typer.Option(ExportFormat.csv, "--format", "-f", case_sensitive=False, help="csv or json."),
+    fmt: ExportFormat = typer.Option(
+        ExportFormat.csv, "--format", "-f", case_sensitive=False, help="csv, json, or focus (FOCUS 1.2 CSV)."
+    ),
 ) -> None:
-    """Export the month's current bill lines of every customer.
+    """Export the month's current bill lines of every customer (or one).
 
     Columns: customer,month,version,linked_account,service,cost,price,rule (customer
-    users: without cost and rule)."""
+    users: without cost and rule). --format focus writes one customer's bill as a FOCUS
+    1.2 file that `msp costs import` reads back to the same prices."""
     from msp_cli.billing.versions import (
         CUSTOMER_EXPORT_FIELDS,
         EXPORT_FIELDS,
@@ -327,8 +335,11 @@ def export(
     )
 
     app_ctx = context.get(ctx)
+    if fmt is ExportFormat.focus:
+        _export_focus(app_ctx, month, customer, output)
+        return
     with app_ctx.session(write=False) as (session, actor):
-        rows = export_lines(session, actor, month)
+        rows = export_lines(session, actor, month, customer=customer)
         fields = EXPORT_FIELDS if actor.is_operator else CUSTOMER_EXPORT_FIELDS
     columns = [Column(key) for key in fields]
     with output_file(output) as stream:
@@ -340,22 +351,54 @@ def export(
         app_ctx.chatter(f"exported {len(rows)} lines to {output}")
 
 
+def _export_focus(app_ctx: context.AppContext, month: str, customer: str | None, output: str | None) -> None:
+    from msp_cli.billing.focus_export import focus_export, write_focus_csv
+    from msp_cli.common.errors import InvalidInput
+
+    if not customer:
+        raise InvalidInput("--format focus exports one customer's bill: give --customer CODE")
+    issuer = app_ctx.settings.issuer.name
+    with app_ctx.session(write=False) as (session, actor):
+        exported = focus_export(session, actor, customer, month, issuer)
+    with output_file(output) as stream:
+        write_focus_csv(stream, exported)
+    if not issuer:
+        app_ctx.warn("issuer_name is not set: fees and credits name no provider (msp config set issuer_name NAME)")
+    if output not in (None, "-"):
+        app_ctx.chatter(
+            f"exported {len(exported.rows)} FOCUS rows of {exported.customer} {exported.month} "
+            f"(version {exported.version}) to {output}"
+        )
+
+
 @app.command("issue")
 def issue(
     ctx: typer.Context,
-    customer: str = typer.Option(..., "--customer", metavar="CODE", help="Customer code (any case)."),
-    month: str = MONTH,
-    reissue: bool = typer.Option(False, "--reissue", help="Issue a further invoice for a month already invoiced."),
+    customer: list[str] = typer.Option([], "--customer", metavar="CODE", help="Issue for this customer (repeatable)."),
+    all_: bool = typer.Option(False, "--all", help="Every customer with a bill for the month."),
+    month: str = typer.Option(None, "--month", metavar="YYYY-MM", help="The billing month."),
     fmt: Format = FORMAT,
 ) -> None:
-    """Freeze the current version of a customer's bill as the month's invoice."""
-    from msp_cli.billing.invoices import describe_total, issue_invoice
+    """Issue the month's documents from the current bills: an invoice where there is none,
+    a credit or debit note where the bill changed since, nothing where nothing changed."""
+    from msp_cli.billing.issuing import issue_documents
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
-        invoice = issue_invoice(session, actor, customer, month, reissue=reissue)
-    app_ctx.chatter(f"issued invoice {invoice.number}: {describe_total(invoice.total)}")
-    if fmt is Format.json:
-        write_json(sys.stdout, invoice)
-    else:
-        emit_one({**vars(invoice), "total_text": describe_total(invoice.total)}, INVOICE_COLUMNS, fmt)
+        result = issue_documents(
+            session,
+            actor,
+            customers=customer,
+            all_customers=all_,
+            month=month,
+            prefixes=app_ctx.settings.document_prefixes,
+        )
+    for document in result.issued:
+        refers = f" (refers to {document.refers_to})" if document.refers_to else ""
+        app_ctx.chatter(
+            f"issued {document.type} {document.number}: {document.customer} {document.month} "
+            f"{format_amount(document.total)} {document.currency}{refers}"
+        )
+    if not result.issued:
+        app_ctx.say(f"{result.month}: nothing to issue")
+    emit(result.issued, ISSUE_COLUMNS, fmt)

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from msp_cli.access import audit
 from msp_cli.access.actors import Actor
 from msp_cli.common.clock import utcnow
+from msp_cli.common.emails import normalise_email
 from msp_cli.common.errors import Conflict, InvalidInput, NotFound
-from msp_cli.common.naming import BASES, validate_choice, validate_code, validate_name
+from msp_cli.common.naming import BASES, clean_address, validate_choice, validate_code, validate_name
 from msp_cli.common.patterns import clean_patterns
 from msp_cli.directory import assignment
 from msp_cli.directory.accounts import AccountView, list_accounts
@@ -31,7 +32,7 @@ from msp_cli.store.models import (
     CustomerExclude,
     CustomerPayer,
     CustomerUser,
-    Invoice,
+    Document,
     RebillRun,
 )
 
@@ -46,6 +47,8 @@ class CustomerView:
     basis: str
     account_count: int
     created_at: datetime
+    billing_email: str | None = None
+    billing_address: str | None = None
 
 
 @dataclass
@@ -85,6 +88,8 @@ def _views(session: Session, actor: Actor, code: str | None = None) -> list[Cust
             r.basis,
             r.accounts,
             r.created_at,
+            r.billing_email,
+            r.billing_address,
         )
         for r in rows
     ]
@@ -127,18 +132,23 @@ def create_customer(
     dedicated: Sequence[str] = (),
     exclude: Sequence[str] = (),
     basis: str = "billed",
+    billing_email: str | None = None,
+    billing_address: str | None = None,
 ) -> CustomerDetail:
     actor.require_operator("create customers")
     code = validate_code(code)
     name = validate_name(name)
     basis = validate_choice(basis, BASES, "basis")
+    contact = billing_contact(billing_email, billing_address)
     patterns = clean_patterns(exclude)
     existing = find_customer(session, code)
     if existing is not None:
         raise Conflict(f"customer '{existing.code}' already exists")
     payer_ids = require_payers_free(session, dedicated, None)
     account_ids = require_accounts_free(session, accounts, None) if accounts else []
-    session.execute(Customer.__table__.insert().values(code=code, name=name, basis=basis, created_at=utcnow()))
+    session.execute(
+        Customer.__table__.insert().values(code=code, name=name, basis=basis, created_at=utcnow(), **contact)
+    )
     _write_patterns(session, code, add=patterns)
     _write_payers(session, code, add=payer_ids)
     audit.record(
@@ -146,12 +156,23 @@ def create_customer(
         actor,
         "customer.create",
         code,
-        {"name": name, "basis": basis, "dedicated": payer_ids, "exclude": patterns, "accounts": account_ids},
+        {"name": name, "basis": basis, "dedicated": payer_ids, "exclude": patterns, "accounts": account_ids, **contact},
     )
     if account_ids:
         assignment.set_owner(session, account_ids, code, "manual")
     assignment.auto_assign(session, actor, customer=code)
     return show_customer(session, actor, code)
+
+
+def billing_contact(email: str | None, address: str | None) -> dict[str, str | None]:
+    """The billing fields given (an empty value clears one): where documents are e-mailed
+    and the address printed on them."""
+    contact: dict[str, str | None] = {}
+    if email is not None:
+        contact["billing_email"] = normalise_email(email) if email.strip() else None
+    if address is not None:
+        contact["billing_address"] = clean_address(address, "billing address") if address.strip() else None
+    return contact
 
 
 def _write_patterns(session: Session, code: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
@@ -190,18 +211,30 @@ def update_customer(
     dedicated: Sequence[str] = (),
     no_dedicated: bool = False,
     basis: str | None = None,
+    billing_email: str | None = None,
+    billing_address: str | None = None,
 ) -> tuple[CustomerDetail, CustomerChanges]:
     """Change a customer; auto-assigned accounts follow the new patterns and payers."""
     actor.require_operator("change customers")
     customer = require_customer(session, actor, code)
     code = customer.code
-    if name is None and basis is None and not (add_exclude or remove_exclude or dedicated or no_dedicated):
+    contact = billing_contact(billing_email, billing_address)
+    if (
+        name is None
+        and basis is None
+        and not contact
+        and not (add_exclude or remove_exclude or dedicated or no_dedicated)
+    ):
         raise InvalidInput(
             "nothing to update",
-            hint="give --name, --basis, --add-exclude, --remove-exclude, --dedicated or --no-dedicated",
+            hint="give --name, --basis, --add-exclude, --remove-exclude, --dedicated, --no-dedicated, "
+            "--billing-email or --billing-address",
         )
     result = CustomerChanges()
-    values: dict[str, str] = {}
+    values: dict[str, str | None] = {}
+    for key, value in contact.items():
+        if getattr(customer, key) != value:
+            values[key] = value
     if name is not None and validate_name(name) != customer.name:
         values["name"] = validate_name(name)
     if basis is not None and validate_choice(basis, BASES, "basis") != customer.basis:
@@ -241,13 +274,13 @@ def delete_customer(session: Session, actor: Actor, code: str) -> dict[str, Any]
     actor.require_operator("delete customers")
     customer = require_customer(session, actor, code)
     code = customer.code
-    invoices = session.scalar(
-        select(func.count()).select_from(Invoice.__table__).where(Invoice.__table__.c.customer == code)
+    documents = session.scalar(
+        select(func.count()).select_from(Document.__table__).where(Document.__table__.c.customer == code)
     )
-    if invoices:
+    if documents:
         raise Conflict(
-            f"customer '{code}' has {invoices} issued invoice(s) and cannot be deleted",
-            hint="invoices are kept for the books; unassign its accounts instead",
+            f"customer '{code}' has {documents} document(s) (invoices and notes, void ones too) and cannot be deleted",
+            hint="documents are kept for the books; unassign its accounts instead",
         )
     a = Account.__table__
     account_ids = list(session.scalars(select(a.c.id).where(a.c.customer == code).order_by(a.c.id)))
