@@ -8,8 +8,8 @@ from freezegun import freeze_time
 from msp_cli.access import actors
 from msp_cli.access.actors import Actor
 from msp_cli.billing import delivery, focus_export, issuing, pricing, rebilling, versions
-from msp_cli.common.settings import Issuer, SmtpSettings
 from msp_cli.common.errors import PermissionDenied
+from msp_cli.common.settings import Issuer, SmtpSettings
 from msp_cli.store.database import Database
 
 from cost_rows import MONTH

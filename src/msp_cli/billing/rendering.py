@@ -61,7 +61,10 @@ def latin1(text: str) -> str:
 
 
 def _svg_for_pdf(svg: str) -> bytes:
+    """The chart as a standalone SVG file for fpdf2 (inline in HTML it needs no namespace,
+    and the page then names no URL at all)."""
     svg = re.sub(r"<title>.*?</title>", "", svg, flags=re.S)  # fpdf2 draws no <title>
+    svg = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
     return latin1(svg).encode("utf-8")
 
 
