@@ -82,6 +82,12 @@ def _key(kind: str, linked_account: str | None, service: str) -> LineKey:
     return (kind, linked_account or "", service)
 
 
+def _order(key: LineKey) -> tuple[bool, str, str, str, str]:
+    """Usage by linked account and service (as bills list them), then fees, credits, others."""
+    kind, account, service = key
+    return (kind != "usage", account, service.lower(), service, kind)
+
+
 def _amounts_by_key(items: Sequence[tuple[LineKey, Decimal]]) -> dict[LineKey, Decimal]:
     grouped: dict[LineKey, list[Decimal]] = {}
     for key, amount in items:
@@ -114,7 +120,7 @@ def plan_documents(
         if difference == 0:
             continue
         new, old = _amounts_by_key(current), _amounts_by_key(before)
-        changes = [(key, new.get(key, ZERO) - old.get(key, ZERO)) for key in sorted(set(new) | set(old))]
+        changes = [(key, new.get(key, ZERO) - old.get(key, ZERO)) for key in sorted(set(new) | set(old), key=_order)]
         changes = [(key, amount) for key, amount in changes if amount != 0]
         kind = "credit-note" if difference < 0 else "debit-note"
         planned.append(

@@ -44,7 +44,7 @@ def show(ctx: typer.Context, fmt: Format = FORMAT) -> None:
 @app.command("set")
 def set_(
     ctx: typer.Context,
-    key: str = typer.Argument(..., help="db, actor, currency or rebill_cooldown_hours."),
+    key: str = typer.Argument(..., help="A setting (msp config show lists them; the SMTP password is not one)."),
     value: str = typer.Argument(..., help="The new value."),
 ) -> None:
     """Write one setting to the config file."""

@@ -147,7 +147,7 @@ def render(
 @app.command("send")
 def send(
     ctx: typer.Context,
-    numbers: list[str] = typer.Argument(None, metavar="[NUMBER]...", help="Documents to send."),
+    numbers: list[str] = typer.Argument(None, metavar="NUMBER", help="Documents to send (or --month)."),
     month: str = typer.Option(None, "--month", metavar="YYYY-MM", help="Every issued document of this month."),
     customer: list[str] = typer.Option(
         [], "--customer", metavar="CODE", help="With --month: only this customer (repeatable)."
@@ -180,7 +180,8 @@ def send(
         app_ctx.say(f"skipped: {skipped}")
     for failure in result.failed:
         app_ctx.say(f"failed: {failure.number} to {failure.address}: {failure.error}")
-    emit(result.rows(), SEND_COLUMNS, fmt)
+    if result.rows() or fmt is not Format.table:
+        emit(result.rows(), SEND_COLUMNS, fmt)
     sent, failed = len(result.sent), len(result.failed)
     where = f"written to {outbox}" if outbox else "sent"
     if not sent and not failed:

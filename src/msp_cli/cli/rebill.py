@@ -401,4 +401,6 @@ def issue(
         )
     if not result.issued:
         app_ctx.say(f"{result.month}: nothing to issue")
+        if fmt is Format.table:
+            return  # no empty table under the message
     emit(result.issued, ISSUE_COLUMNS, fmt)
