@@ -9,6 +9,7 @@ import email.policy
 import io
 import json
 import os
+import ssl
 import subprocess
 import sys
 from decimal import Decimal
@@ -173,11 +174,10 @@ def test_no_smtp_host_is_a_usage_error(issued):
 
 
 @pytest.fixture
-def tls_server(run, certificate, monkeypatch):
-    """A server that requires STARTTLS (a self-signed certificate the client trusts through
-    SSL_CERT_FILE) and a login."""
+def tls_server(run, certificate):
+    """A server on this machine that requires STARTTLS (with a self-signed certificate) and
+    a login."""
     controller, server = start_server(tls=certificate, login=("msp-sender", PASSWORD))
-    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
     for key, value in (
         ("smtp_host", "localhost"),
         ("smtp_port", str(server.port)),
@@ -210,13 +210,19 @@ def test_starttls_and_login_with_the_password_from_the_environment_only(issued, 
     assert "wrong-one" not in wrong.stderr and len(wrong.stderr.splitlines()) <= 2
 
 
-def test_an_untrusted_certificate_is_refused(issued, tls_server, monkeypatch):
-    monkeypatch.delenv("SSL_CERT_FILE")
-    result = issued("invoices", "send", "--month", MONTH, env={"MSP_SMTP_PASSWORD": PASSWORD})
-    assert result.exit_code == 2
-    assert f"TLS with SMTP server localhost:{tls_server.port} failed" in result.stderr
-    assert "CERTIFICATE_VERIFY_FAILED" in result.stderr and "SSL_CERT_FILE" in result.stderr
-    assert tls_server.received == []
+def test_certificates_are_verified_except_on_this_machine(issued, tls_server, certificate, monkeypatch):
+    from msp_cli.common.mail import tls_context
+
+    for host in ("mail.example.com", "192.0.2.10", "smtp.localhost.example"):
+        context = tls_context(host)
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname, host
+    for host in ("localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]"):
+        assert tls_context(host).verify_mode == ssl.CERT_NONE, host
+    # The self-signed certificate of a relay on this machine (127.0.0.1 here) is accepted.
+    issued("config", "set", "smtp_host", "127.0.0.1")
+    result = issued("invoices", "send", "INV-2026-000001", env={"MSP_SMTP_PASSWORD": PASSWORD})
+    assert result.exit_code == 0, result
+    assert tls_server.handler.logins == [("msp-sender", PASSWORD)] and len(tls_server.received) == 1
 
 
 def test_starttls_configured_but_not_offered_is_refused(issued, smtp_server):

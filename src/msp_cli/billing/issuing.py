@@ -202,7 +202,10 @@ def _store(session: Session, actor: Actor, planned: Sequence[NewDocument], prefi
                 "refers_to": row["refers_to"],
             },
         )
-    return [session.execute(select(d).where(d.c.id == document_id)).one() for document_id in ids]
+    stored = {
+        row.id: row for chunk in chunked(list(ids)) for row in session.execute(select(d).where(d.c.id.in_(chunk)))
+    }
+    return [stored[document_id] for document_id in ids]
 
 
 def issue_documents(

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    inspect,
     select,
 )
 from sqlalchemy.schema import DropTable
@@ -79,7 +80,10 @@ delivery = Table(
 
 
 def _add_billing_columns(conn: Connection) -> None:
+    existing = {column["name"] for column in inspect(conn).get_columns("customer")}
     for column in BILLING_COLUMNS:
+        if column.name in existing:  # a step run again over a half-made schema
+            continue
         kind = column.type.compile(dialect=conn.dialect)
         conn.exec_driver_sql(f"ALTER TABLE customer ADD COLUMN {column.name} {kind}")
 
@@ -143,5 +147,6 @@ def _copy_invoices(conn: Connection) -> None:
 def apply(conn: Connection) -> None:
     _add_billing_columns(conn)
     metadata.create_all(conn, tables=[document, document_line, delivery])
-    _copy_invoices(conn)
-    conn.execute(DropTable(v4_rebilling.invoice))
+    if inspect(conn).has_table("invoice"):
+        _copy_invoices(conn)
+        conn.execute(DropTable(v4_rebilling.invoice))
