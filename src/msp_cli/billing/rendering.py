@@ -71,10 +71,18 @@ def _svg_for_pdf(svg: str) -> bytes:
 class _Pdf:
     """Draws a statement on A4 pages with fpdf2 (imported only here: heavy)."""
 
-    def __init__(self) -> None:
+    def __init__(self, footer: str) -> None:
         from fpdf import FPDF  # heavy: only when a PDF is rendered
 
-        self.pdf: Any = FPDF(orientation="portrait", unit="mm", format="A4")
+        class Pages(FPDF):
+            def footer(self) -> None:
+                """The document and the page on every page: long documents run over several."""
+                self.set_y(-12)
+                self.set_font("Helvetica", size=7)
+                self.set_text_color(*MUTED)
+                self.cell(w=0, h=5, text=f"{footer} - page {self.page_no()} of {{nb}}", align="C")
+
+        self.pdf: Any = Pages(orientation="portrait", unit="mm", format="A4")
         self.pdf.set_auto_page_break(auto=True, margin=18)
         self.pdf.set_margins(16, 16, 16)
         self.pdf.add_page()
@@ -198,7 +206,8 @@ class _Pdf:
 
 
 def render_pdf(statement: Statement) -> bytes:
-    return _Pdf().draw(statement)
+    d = statement.document
+    return _Pdf(latin1(f"{statement.title} {d.number} - {statement.customer_code} - {d.month}")).draw(statement)
 
 
 def output_format(path: str) -> str:

@@ -38,6 +38,10 @@ def show(ctx: typer.Context, fmt: Format = FORMAT) -> None:
             sys.stdout, {**{r["key"]: r["value"] for r in rows}, "sources": {r["key"]: r["source"] for r in rows}}
         )
         return
+    if fmt is Format.table:  # one line per setting: a multi-line address reads as typed
+        rows = [
+            {**r, "value": r["value"].replace("\n", "\\n") if isinstance(r["value"], str) else r["value"]} for r in rows
+        ]
     emit(rows, COLUMNS, fmt)
 
 
@@ -54,7 +58,7 @@ def set_(
     app_ctx = context.get(ctx)
     path = app_ctx.settings.config_path
     stored = write_setting(path, key, value)
-    shown = mask_url(str(stored)) if key == "db" else stored
+    shown = mask_url(str(stored)) if key == "db" else str(stored).replace("\n", "\\n")
     app_ctx.say(f"{key} = {shown} (in {path})")
 
 

@@ -61,7 +61,9 @@ def _show(detail: object, fmt: Format) -> None:
     elif fmt is Format.csv:
         write_csv(sys.stdout, [detail], [*DETAIL_COLUMNS, Column("accounts")])
     else:
-        print_record(detail, DETAIL_COLUMNS)
+        # A table row stays one line: the address's lines are joined.
+        address = getattr(detail, "billing_address", None)
+        print_record({**vars(detail), "billing_address": address and address.replace("\n", ", ")}, DETAIL_COLUMNS)
         accounts = detail.accounts
         if accounts:
             print_table(accounts, ACCOUNT_COLUMNS, title=f"linked accounts ({len(accounts)})")
