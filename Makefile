@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-postgres docs bench clean
+.PHONY: install demo check test test-postgres docs bench clean
 
 # Create the virtual environment and install msp with its test extras once;
 # re-run only when pyproject.toml changes.
@@ -18,9 +18,16 @@ install: $(STAMP)
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/demo.sh
 
+# Lint, format, types and the layer contracts (pyproject.toml); part of `make test`.
+check: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff format --check --quiet src tests benchmarks scripts
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache --no-logo
+
 # SQLite always; PostgreSQL too when MSP_TEST_DATABASE_URL points at a server
 # (`eval "$$(scripts/start-postgres)"` starts one; .ci/run does).
-test: $(STAMP)
+test: check
 	env -u MSP_TEST_DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
 	@if [ -n "$$MSP_TEST_DATABASE_URL" ]; then \
 		echo "== the same suite on PostgreSQL"; \

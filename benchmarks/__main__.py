@@ -16,7 +16,7 @@ from pathlib import Path
 
 from benchmarks.harness import ROOT, Measurement, machine
 
-BENCHMARKS = ["startup", "listing", "users_import", "rebill_all", "costs_import"]
+BENCHMARKS = ["startup", "listing", "users_import", "rebill_all", "pricing_plan", "costs_import"]
 
 
 def print_table(results: list[Measurement]) -> None:

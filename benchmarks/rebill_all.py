@@ -21,8 +21,9 @@ MONTH = "2024-10"
 
 
 def build(db_path: Path, customers: int, days: int = 1) -> int:
+    from msp_cli.common.clock import utcnow
     from msp_cli.store.database import Database
-    from msp_cli.store.models import Account, CostLoad, CostRollup, Customer, Payer, PricingRule, utcnow
+    from msp_cli.store.models import Account, CostLoad, CostRollup, Customer, Payer, PricingRule
 
     database = Database(str(db_path))
     database.ensure_schema()

@@ -57,12 +57,20 @@ step msp costs months
 step msp costs summary --month 2026-05
 step msp costs summary --month 2026-05 --by account
 
+# Pricing: a plan shared by customers, with a tiered margin and AWS support recomputed on
+# AWS's schedule; examplecorp gets the plan and a credit grant drawn month by month.
+step msp plans create standard --description "Standard MSP pricing"
+step msp pricing add --plan standard --tiers "0:12,10000:8,80000:5"
+step msp pricing add --plan standard --support business
+step msp customers update examplecorp --plan standard --format json >/dev/null
+step msp credits grant examplecorp 1000 --from 2026-05 --monthly-cap 400 --description "Onboarding credit"
+step msp plans show standard
+
 # Rebilling: bills from the month's costs, at most once per customer every 8 hours.
 step msp rebill --all --month 2026-05
 step msp rebill --customer examplecorp --month 2026-05 || echo "(exit $? - the cooldown refuses a second trigger)" >&2
-# Add a 12% margin and see what would change, without storing anything or a cooldown.
-step msp pricing add examplecorp --margin 12 --description "Managed cloud margin"
-step msp pricing add examplecorp --fee 250 --description "Support plan"
+# Add a fee of examplecorp's own and see what would change, without storing anything or a cooldown.
+step msp pricing add examplecorp --fee 250 --description "Managed services"
 step msp rebill --customer examplecorp --month 2026-05 --dry-run
 step msp rebill show --customer examplecorp --month 2026-05 --explain
 
@@ -89,6 +97,7 @@ step msp invoices send --month 2026-05 --outbox "$work/outbox"
 step ls "$work/outbox"
 step msp rebill export --month 2026-05 --customer examplecorp --format focus --output "$work/examplecorp-focus.csv"
 step msp rebill status
+step msp rebill margin --month 2026-05 --by rule
 
 # Every change is in the hash-chained audit log.
 step msp audit list --limit 8

@@ -183,6 +183,43 @@ def run():
 
 
 @pytest.fixture
+def at_terminal():
+    """at_terminal(*args, input="", stdin_tty=True, no_color=False) -> Result: the CLI
+    in-process with a fake terminal (cli/terminal.py) in place of the process's streams,
+    so tables, colour, prompts, chatter and progress bars take their terminal paths."""
+    import io
+
+    from msp_cli.cli.terminal import Terminal
+
+    runner = CliRunner()
+
+    def invoke(
+        *args: str,
+        input: str = "",
+        stdin_tty: bool = True,
+        stdout_tty: bool = True,
+        stderr_tty: bool = True,
+        no_color: bool = False,
+        columns: int = 100,
+    ) -> Result:
+        terminal = Terminal(
+            io.StringIO(input),
+            io.StringIO(),
+            io.StringIO(),
+            stdin_tty=stdin_tty,
+            stdout_tty=stdout_tty,
+            stderr_tty=stderr_tty,
+            no_color=no_color,
+            columns=columns,
+        )
+        result = runner.invoke(app, list(args), obj=terminal, catch_exceptions=False)
+        assert result.stdout == "" and result.stderr == "", "everything goes through the terminal object"
+        return Result(result.exit_code, terminal.stdout.getvalue(), terminal.stderr.getvalue())
+
+    return invoke
+
+
+@pytest.fixture
 def msp_process():
     """Run the installed `msp` as a separate process (for pipes, signals, start-up)."""
 

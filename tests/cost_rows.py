@@ -29,6 +29,8 @@ def cost_row(
     day: str | None = None,
     effective: str | None = None,
     list_cost: str | None = None,
+    publisher: str = "",
+    provider_name: str | None = None,
 ) -> dict:
     return {
         "payer_id": payer,
@@ -42,6 +44,8 @@ def cost_row(
         "effective_cost": Decimal(effective if effective is not None else billed),
         "list_cost": Decimal(list_cost if list_cost is not None else billed),
         "rows": 1,
+        "publisher": publisher,  # PublisherName as imported ('' = the provider itself)
+        "provider_name": provider_name,
     }
 
 

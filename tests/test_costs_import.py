@@ -290,7 +290,7 @@ def test_summary_per_file_on_stderr_and_json_on_stdout(run, tmp_path):
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1  # no progress bar when stderr is not a terminal
-    assert "1000 rows" in lines[0] and "73 accounts registered" in lines[0] and "USD 20.52" in lines[0]
+    assert "1000 rows" in lines[0] and "73 accounts registered" in lines[0] and "billed 20.52 USD" in lines[0]
     as_json = json.loads(run("costs", "import", str(SAMPLE_10), "--format", "json").stdout)
     assert as_json[0]["rows"] == 1000
     assert as_json[0]["billed_cost"] == {"USD": "20.52022672899"}

@@ -89,16 +89,3 @@ def test_a_closed_pipe_stops_quietly(msp_process, tmp_path):
         executable="/bin/bash",
     )
     assert proc.stderr == ""  # no "Exception ignored ... BrokenPipeError", no internal error
-
-
-def test_no_color_means_no_escape_codes_even_on_a_terminal(monkeypatch):
-    from msp_cli.cli.output import Column, print_table
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    monkeypatch.setenv("NO_COLOR", "1")
-    out = Terminal()
-    print_table([{"code": "ACME"}], [Column("code")], out)
-    assert "ACME" in out.getvalue() and "\x1b[" not in out.getvalue()

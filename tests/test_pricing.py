@@ -68,7 +68,7 @@ def test_fee_currency_from_config_or_flag(billing, isolated):
         (["--fee", "NaN"], "invalid fee amount"),
         (["--margin", "10", "--from", "2026-13"], "invalid --from month"),
         (["--margin", "10", "--from", "2026-11", "--to", "2026-10"], "is after --to"),
-        (["--fee", "10", "--service", "EC2"], "margins and discounts only"),
+        (["--fee", "10", "--service", "EC2"], "margins, discounts, tiers and percentage fees only"),
         (["--margin", "10", "--currency", "EUR"], "fees and credits only"),
         (["--fee", "10", "--currency", "EURO"], "invalid currency"),
         (["--margin", "10", "--service", ""], "pattern must not be empty"),

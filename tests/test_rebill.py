@@ -27,10 +27,11 @@ def test_rebill_stores_a_new_version_each_time_and_keeps_the_old(billing):
             "month": MONTH,
             "status": "rebilled",
             "version": 1,
-            "totals": [{"currency": "USD", "cost": "120.00", "price": "120.00"}],
+            "totals": [{"currency": "USD", "cost": "120.00", "price": "120.00", "lines": 2}],
             "last_triggered_at": None,
             "next_allowed_at": None,
             "error": None,
+            "warnings": [],
         }
     ]
     assert run("pricing", "add", "ACME", "--margin", "10").exit_code == 0
@@ -122,7 +123,7 @@ def test_several_customers_the_others_run_and_skipped_ones_are_listed(billing):
             "GAMMA": "rebilled",
         }
         assert outcomes["BETA"]["next_allowed_at"] == "2026-11-26T16:00:00Z" and outcomes["BETA"]["version"] is None
-        assert outcomes["GAMMA"]["totals"] == [{"currency": "USD", "cost": "30.00", "price": "30.00"}]
+        assert outcomes["GAMMA"]["totals"] == [{"currency": "USD", "cost": "30.00", "price": "30.00", "lines": 1}]
         assert (
             "skipped: BETA was rebilled at 2026-11-26T08:00:00Z; next allowed at 2026-11-26T16:00:00Z" in result.stderr
         )

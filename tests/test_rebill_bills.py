@@ -72,8 +72,8 @@ def test_golden_bill_computed_by_hand(seeded, db_path):
         {"currency": "USD", "cost": "1284.484", "price": "1712.11"},
     ]
     explained = {l["rule_id"]: l["rule"] for l in shown["lines"]}
-    assert explained[2] == "rule 2: margin 15%, service 'Amazon*', months open..open"
-    assert explained[4] == "rule 4: fee 250.00 USD, months open..open"
+    assert explained[2] == "rule 2 (own): margin 15%, service 'Amazon*', months open..open"
+    assert explained[4] == "rule 4 (own): fee 250.00 USD, months open..open"
     assert sum(Decimal(l["price"]) for l in shown["lines"] if l["currency"] == "USD") == Decimal("1712.11")
 
 
@@ -131,4 +131,4 @@ def test_customer_user_sees_prices_only_in_table_and_csv(billing):
     table = run("rebill", "show", "--customer", "ACME", "--month", MONTH)
     assert "cost" in table.stdout and "110.00" in table.stdout and "total" in table.stdout
     csv = run("rebill", "show", "--customer", "ACME", "--month", MONTH, "--format", "csv", "--explain")
-    assert csv.stdout.splitlines()[0] == "line,linked_account,service,currency,cost,price,rule_id,rule"
+    assert csv.stdout.splitlines()[0] == "line,linked_account,service,publisher,currency,cost,price,rule_id,rule,detail"

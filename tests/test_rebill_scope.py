@@ -36,13 +36,15 @@ def session(db_path, billed):
 
 def test_customer_user_sees_own_prices_only(session):
     bill = versions.show_bill(session, USER, "acme", MONTH)
-    assert [set(line) for line in bill.lines] == [{"line", "linked_account", "service", "currency", "price"}] * 2
+    assert [set(line) for line in bill.lines] == [
+        {"line", "linked_account", "service", "publisher", "currency", "price"}
+    ] * 2
     assert bill.totals == [{"currency": "USD", "price": bill.totals[0]["price"]}]
     history = versions.bill_history(session, USER)
     assert {h["customer"] for h in history} == {"ACME"} and all("cost" not in h for h in history)
-    exported = versions.export_lines(session, USER, MONTH)
+    exported = versions.export_lines(session, USER, MONTH).rows
     assert [list(row) for row in exported] == [
-        ["customer", "month", "version", "linked_account", "service", "price"]
+        ["customer", "month", "version", "linked_account", "service", "publisher", "price", "currency"]
     ] * 2
     assert {row["customer"] for row in exported} == {"ACME"}
 
@@ -71,8 +73,19 @@ def test_customer_user_is_refused(session, call):
 
 
 def test_operator_export_has_cost_and_rule(session):
-    rows = versions.export_lines(session, Actor(name="op"), MONTH)
-    assert list(rows[0]) == ["customer", "month", "version", "linked_account", "service", "cost", "price", "rule"]
+    rows = versions.export_lines(session, Actor(name="op"), MONTH).rows
+    assert list(rows[0]) == [
+        "customer",
+        "month",
+        "version",
+        "linked_account",
+        "service",
+        "publisher",
+        "cost",
+        "price",
+        "currency",
+        "rule",
+    ]
     assert [r["customer"] for r in rows] == ["ACME", "ACME", "BETA", "GAMMA"]
 
 
@@ -92,7 +105,7 @@ def test_no_cost_in_any_format_on_the_command_line(billed, monkeypatch, tmp_path
         assert "cost" not in out and "rule" not in out, out
     assert all("110.00" in out or "132.00" in out for out in outputs)  # A1's price or ACME's total is there
     assert all("100.00" not in out and '"100' not in out for out in outputs)  # A1's cost is not
-    assert outputs[-2].splitlines()[0] == "customer,month,version,linked_account,service,price"
+    assert outputs[-2].splitlines()[0] == "customer,month,version,linked_account,service,publisher,price,currency"
     for args in (
         ("--customer", "ACME", "--month", MONTH),
         ("show", "--customer", "ACME", "--month", MONTH, "--explain"),

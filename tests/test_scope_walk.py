@@ -1,6 +1,6 @@
 """Every registered command, run `--as` a user of customer ACME against a database that
 also holds customer BETA, must never print anything of BETA (or of accounts outside
-ACME's scope) on stdout, and must change nothing of BETA.
+ACME's scope) on stdout or stderr, and must change nothing of BETA.
 
 The walk finds commands by introspecting the CLI, so commands added later are covered
 without touching this file, as long as their parameters have sample values below:
@@ -56,6 +56,8 @@ PARAM_VALUES: dict[str, tuple[str, str]] = {
     "version": ("1", "1"),
     "margin": ("10", "10"),
     "service": ("*", "*"),
+    "amount": ("100", "100"),
+    "grant_id": ("1", "1"),
     # Documents: BETA's invoice number and ACME's (neither issued in the walk's data: a
     # customer user is refused both, whether or not they exist).
     "number": ("INV-2026-000002", "INV-2026-000001"),
@@ -178,8 +180,9 @@ def test_no_command_shows_or_changes_another_customers_data(seeded, tmp_path: Pa
             # What the user typed (arguments and files given) may be echoed back.
             typed = " ".join(args) + "".join(Path(f).read_text() for f in files if f in args)
             result = run("--as", actor, *args, input="")
-            leaked = [token for token in OUTSIDE_SCOPE if token in result.stdout and token not in typed]
-            assert not leaked, f"msp --as {actor} {' '.join(args)} printed {leaked}:\n{result.stdout}"
+            shown = result.stdout + result.stderr
+            leaked = [token for token in OUTSIDE_SCOPE if token in shown and token not in typed]
+            assert not leaked, f"msp --as {actor} {' '.join(args)} printed {leaked}:\n{shown}"
             assert "internal error" not in result.stderr, (args, result)
             assert "Traceback" not in result.stderr, (args, result)
 

@@ -61,6 +61,9 @@ def parquet_without(column: str) -> Callable[[Path], None]:
     return write
 
 
+PLAN = "INSERT INTO pricing_plan (name, created_at, created_by) VALUES ('standard', '2026-01-01 00:00:00', 'op')"
+
+
 def users_csv(header: str, *rows: str, newline: str = "\n") -> bytes:
     return newline.join([header, *rows, ""]).encode()
 
@@ -255,6 +258,78 @@ CASES += [
     Case("two-kinds", ("pricing", "add", "ACME", "--margin", "5", "--discount", "5"), 2, "exactly one of"),
     Case("pricing-unknown-customer", ("pricing", "add", "NOPE", "--margin", "5"), 3, "customer 'NOPE' not found"),
     Case("pricing-remove-unknown", ("pricing", "remove", "999", "--yes"), 3, "pricing rule 999 not found"),
+    # tiers, support, percentage fees, scopes, plans and credit grants
+    *[
+        Case(f"tiers-{name}", ("pricing", "add", "ACME", "--tiers", tiers), 2, message)
+        for name, tiers, message in [
+            ("first-not-zero", "100:10,200:5", "the first tier must start at 0"),
+            ("repeated-bound", "0:10,5000:7,5000:5", "tier bounds must increase"),
+            ("decreasing", "0:10,8000:7,5000:5", "tier bounds must increase"),
+            ("eleven", ",".join(f"{n * 100}:5" for n in range(11)), "11 tiers (at most 10)"),
+            ("minus-100", "0:-100", "more than -100"),
+            ("minus-150", "0:10,100:-150", "more than -100"),
+            ("over-1000", "0:1001", "at most 1000"),
+            ("no-colon", "0-10", "expected LOWER:PERCENT"),
+            ("empty", "", "expected LOWER:PERCENT pairs"),
+            ("trailing-comma", "0:10,", "expected LOWER:PERCENT pairs"),
+            ("thousands-separator", "0:10,10,000:7", "expected LOWER:PERCENT"),
+            ("bound-words", "0:10,ten:7", "invalid tier bound 'ten'"),
+            ("bound-sub-cent", "0:10,0.001:7", "at most 2 decimal places"),
+        ]
+    ],
+    Case(
+        "tiers-and-fee-percent",
+        ("pricing", "add", "ACME", "--tiers", "0:10", "--fee-percent", "3"),
+        2,
+        "exactly one of",
+    ),
+    Case("volume-without-tiers", ("pricing", "add", "ACME", "--margin", "5", "--volume"), 2, "--volume applies to"),
+    Case(
+        "support-unknown-plan", ("pricing", "add", "ACME", "--support", "platinum"), 2, "invalid --support 'platinum'"
+    ),
+    Case("no-minimum-alone", ("pricing", "add", "ACME", "--margin", "5", "--no-minimum"), 2, "--no-minimum applies"),
+    Case(
+        "support-with-service",
+        ("pricing", "add", "ACME", "--support", "business", "--service", "EC2"),
+        2,
+        "--service applies to",
+    ),
+    Case("fee-percent-zero", ("pricing", "add", "ACME", "--fee-percent", "0"), 2, "must be more than 0"),
+    Case("fee-account-pattern", ("pricing", "add", "ACME", "--fee", "5", "--account", "A*"), 2, "not a pattern"),
+    Case("rule-no-owner", ("pricing", "add", "--margin", "5"), 2, "a customer CODE or --plan NAME"),
+    Case(
+        "rule-customer-and-plan",
+        ("pricing", "add", "ACME", "--plan", "standard", "--margin", "5"),
+        2,
+        "give CODE or --plan NAME, not both",
+        setup=PLAN,
+    ),
+    Case(
+        "rule-unknown-plan", ("pricing", "add", "--plan", "gold", "--margin", "5"), 3, "pricing plan 'gold' not found"
+    ),
+    Case("plan-name-taken", ("plans", "create", "STANDARD"), 4, "pricing plan 'standard' already exists", setup=PLAN),
+    Case("plan-bad-name", ("plans", "create", "a plan"), 2, "invalid plan name 'a plan'"),
+    Case("plan-show-unknown", ("plans", "show", "gold"), 3, "pricing plan 'gold' not found"),
+    Case("plan-delete-unknown", ("plans", "delete", "gold", "--yes"), 3, "pricing plan 'gold' not found"),
+    Case("customer-unknown-plan", ("customers", "update", "ACME", "--plan", "gold"), 3, "pricing plan 'gold'"),
+    Case(
+        "customer-create-unknown-plan",
+        ("customers", "create", "NEW", "--name", "New", "--plan", "gold"),
+        3,
+        "pricing plan 'gold' not found",
+    ),
+    Case("grant-zero", ("credits", "grant", "ACME", "0", "--from", "2026-10"), 2, "must be more than 0"),
+    Case("grant-no-from", ("credits", "grant", "ACME", "100"), 2, "missing option --from"),
+    Case(
+        "grant-cap-words",
+        ("credits", "grant", "ACME", "100", "--from", "2026-10", "--monthly-cap", "lots"),
+        2,
+        "invalid monthly cap 'lots'",
+    ),
+    Case("grant-unknown-customer", ("credits", "grant", "NOPE", "100", "--from", "2026-10"), 3, "'NOPE' not found"),
+    Case("revoke-unknown", ("credits", "revoke", "999", "--yes"), 3, "credit grant 999 not found"),
+    Case("margin-bad-by", ("rebill", "margin", "--month", "2026-10", "--by", "account"), 2, "account"),
+    *months_on("rebill-margin", ("rebill", "margin"), "--month"),
     # emails with spreadsheet formula prefixes (a valid `=cmd@x.com` is stored and neutralised
     # on export: tests/test_users.py); here the invalid ones, and all-or-nothing
     Case(

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, func, inspect, select
+from sqlalchemy import Integer, Table, func, inspect, select
 from sqlalchemy.orm import Session
 
 from msp_cli.access import audit
 from msp_cli.access.actors import Actor
 from msp_cli.common.errors import Conflict, DatabaseError
 from msp_cli.store.database import Database, mask_url
-from msp_cli.store.models import SQLModel
+from msp_cli.store.models import Model
 
 BATCH = 5_000
 # Written by the target's own migrations; copied rows must not collide with them.
@@ -28,8 +28,8 @@ class CopyReport:
     audit_records: int = 0
 
 
-def _tables():
-    return [t for t in SQLModel.metadata.sorted_tables if t.name not in SKIPPED]
+def _tables() -> list[Table]:
+    return [t for t in Model.metadata.sorted_tables if t.name not in SKIPPED]
 
 
 def _require_empty(session: Session) -> None:

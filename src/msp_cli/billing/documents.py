@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from msp_cli.access.actors import Actor
 from msp_cli.common.errors import NotFound, PermissionDenied
-from msp_cli.common.money import ZERO, exact_sum, format_amount, format_difference
+from msp_cli.common.money import ZERO, exact_sum, format_difference, format_money
 from msp_cli.common.months import parse_month
 from msp_cli.common.naming import validate_choice
 from msp_cli.directory.lookups import require_customer
@@ -220,14 +220,10 @@ def invoiced_warnings(state: Invoiced, new_totals: dict[str, Decimal]) -> list[s
         if old == new:
             continue
         messages.append(
-            f"{state.customer} {state.month} was invoiced at {format_amount(old)} {currency}; "
-            f"the new bill is {format_amount(new)} {currency} ({format_difference(new - old)})"
+            f"{state.customer} {state.month} was invoiced at {format_money(old, currency)}; "
+            f"the new bill is {format_money(new, currency)} ({format_difference(new - old)})"
         )
     return messages
-
-
-def describe_total(total: dict[str, Decimal]) -> str:
-    return ", ".join(f"{format_amount(v)} {c}" for c, v in sorted(total.items())) or "0.00"
 
 
 def monthly_totals(

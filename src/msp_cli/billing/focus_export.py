@@ -88,12 +88,12 @@ def _accounts(session: Session, ids: Sequence[str]) -> dict[str, Any]:
     return found
 
 
-def _publisher(line: Any, provider: str) -> str:
-    """The bill line's publisher where bills carry one, else the provider."""
-    publisher = getattr(line, "publisher", None)
-    if not publisher:
-        return provider
-    return PROVIDER_NAMES.get(str(publisher), str(publisher))
+def _provider(line: Any, account: Any) -> str:
+    """The provider's name as imported; for a bill stored before names were kept, the
+    account's provider code written as FOCUS files name it."""
+    if line.provider:
+        return str(line.provider)
+    return PROVIDER_NAMES.get(account.provider, "Other") if account is not None else "Other"
 
 
 def focus_export(session: Session, actor: Actor, code: str, month: str, issuer_name: str | None) -> FocusExport:
@@ -119,7 +119,7 @@ def focus_export(session: Session, actor: Actor, code: str, month: str, issuer_n
     for line in lines:
         usage = line.kind == "usage"
         account = accounts.get(line.linked_account or "")
-        provider = PROVIDER_NAMES.get(account.provider, "Other") if account is not None else "Other"
+        provider = _provider(line, account)
         row = {
             "BilledCost": format(line.price, "f"),
             "BillingAccountId": customer.code,
@@ -140,7 +140,7 @@ def focus_export(session: Session, actor: Actor, code: str, month: str, issuer_n
             "InvoiceIssuerName": issuer,
             "ListCost": format(line.price, "f"),
             "ProviderName": provider if usage else issuer,
-            "PublisherName": _publisher(line, provider) if usage else issuer,
+            "PublisherName": (line.publisher or provider) if usage else issuer,
             "ServiceCategory": "Other",
             "ServiceName": line.service,
             "SubAccountId": line.linked_account or "",

@@ -25,7 +25,9 @@ from msp_cli.billing.documents import invoiced, invoiced_warnings
 from msp_cli.billing.versions import latest_runs, run_lines
 from msp_cli.common.clock import iso_time, utcnow
 from msp_cli.common.errors import InvalidInput, RuleViolation
+from msp_cli.common.money import MONEY, ZERO_CENTS, exact_sum
 from msp_cli.common.months import current_month, parse_month
+from msp_cli.common.settings import DEFAULT_COOLDOWN_HOURS
 from msp_cli.directory.lookups import require_customer
 from msp_cli.store.batches import chunked
 from msp_cli.store.models import (
@@ -140,6 +142,7 @@ def _claim(
     missing = [code for code in codes if code not in claimed]
     if missing:
         if session.get_bind().dialect.name == "postgresql":
+            # ON CONFLICT is dialect-specific: import the dialect in use only.
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
@@ -195,6 +198,10 @@ def _store(session: Session, actor: Actor, bills: Sequence[Bill], now: datetime)
                 "price": l.price,
                 "rule_id": l.rule_id,
                 "rule": l.rule,
+                "publisher": l.publisher,
+                "provider": l.provider,
+                "grant_id": l.grant_id,
+                "detail": l.detail,
             }
             for n, l in enumerate(bill.lines, start=1)
         ]
@@ -212,7 +219,7 @@ def rebill(
     customers: Sequence[str] = (),
     all_customers: bool = False,
     month: str | None,
-    cooldown_hours: Decimal | int = 8,
+    cooldown_hours: Decimal | int = DEFAULT_COOLDOWN_HOURS,
     progress: Progress | None = None,
 ) -> TriggerResult:
     """Rebill the customers for the month, each at most once per cooldown."""
@@ -272,12 +279,19 @@ def _warn_invoiced(session: Session, result: TriggerResult) -> None:
 
 @dataclass
 class LineChange:
-    change: str  # added, removed, changed
+    change: str  # added, removed, changed (its price or the rule that prices it)
     linked_account: str | None
     service: str
+    publisher: str | None
     currency: str
     old_price: Decimal | None
     new_price: Decimal | None
+    old_rule: str | None
+    new_rule: str | None
+    difference: Decimal = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.difference = MONEY.subtract(self.new_price or ZERO_CENTS, self.old_price or ZERO_CENTS)
 
 
 @dataclass
@@ -300,27 +314,40 @@ class BillDiff:
     error: str | None = None
 
 
+def _change(change: str, line: Line, old: Line | None, new: Line | None) -> LineChange:
+    return LineChange(
+        change,
+        line.linked_account,
+        line.service,
+        line.publisher,
+        line.currency,
+        old.price if old else None,
+        new.price if new else None,
+        old.rule if old else None,
+        new.rule if new else None,
+    )
+
+
 def diff_lines(old: Sequence[Line], new: Sequence[Line]) -> tuple[list[LineChange], list[TotalChange]]:
+    """Line by line: added, removed, or changed in price or in the rule that made it."""
     before = {line.key: line for line in old}
     after = {line.key: line for line in new}
     changes = []
     for key, line in after.items():
         was = before.get(key)
         if was is None:
-            changes.append(LineChange("added", line.linked_account, line.service, line.currency, None, line.price))
-        elif was.price != line.price:
-            changes.append(
-                LineChange("changed", line.linked_account, line.service, line.currency, was.price, line.price)
-            )
+            changes.append(_change("added", line, None, line))
+        elif was.price != line.price or was.rule != line.rule:
+            changes.append(_change("changed", line, was, line))
     for key, line in before.items():
         if key not in after:
-            changes.append(LineChange("removed", line.linked_account, line.service, line.currency, line.price, None))
+            changes.append(_change("removed", line, line, None))
     totals = []
-    zero = Decimal("0.00")  # prices are cents, totals read as cents even when empty
     for currency in sorted({l.currency for l in old} | {l.currency for l in new}):
-        was_total = sum((l.price for l in old if l.currency == currency), zero)
-        new_total = sum((l.price for l in new if l.currency == currency), zero)
-        totals.append(TotalChange(currency, was_total, new_total, new_total - was_total))
+        # Prices are cents: totals read as cents even when empty.
+        was_total = exact_sum([ZERO_CENTS, *(l.price for l in old if l.currency == currency)])
+        new_total = exact_sum([ZERO_CENTS, *(l.price for l in new if l.currency == currency)])
+        totals.append(TotalChange(currency, was_total, new_total, MONEY.subtract(new_total, was_total)))
     return changes, totals
 
 
@@ -357,7 +384,9 @@ class CooldownState:
     ready: bool
 
 
-def rebill_status(session: Session, actor: Actor, cooldown_hours: Decimal | int = 8) -> list[CooldownState]:
+def rebill_status(
+    session: Session, actor: Actor, cooldown_hours: Decimal | int = DEFAULT_COOLDOWN_HOURS
+) -> list[CooldownState]:
     """Each customer's last trigger, by whom, and when it may run again."""
     actor.require_operator("see the rebill status of every customer")
     c, t = Customer.__table__, RebillCooldown.__table__

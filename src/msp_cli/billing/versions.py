@@ -1,8 +1,9 @@
 """Stored bills: every rebill is a new version (a run with its lines and totals); this
 module reads them back for `rebill show`, `history` and `export`.
 
-What an actor sees is decided here: a customer user gets its own customer's prices only,
-never the MSP's cost or the rule that made a price.
+What an actor sees is decided here: a customer user gets its own customer's prices only
+(support and credit-grant draw lines included), never the MSP's cost or the rule that
+made a price.
 """
 
 from __future__ import annotations
@@ -25,10 +26,22 @@ from msp_cli.store.batches import chunked
 from msp_cli.store.models import BillLine, Document, RebillRun, RebillTotal
 
 # What a customer user may see of a line and of a total: prices only.
-CUSTOMER_LINE_FIELDS = ("line", "linked_account", "service", "currency", "price")
-OPERATOR_LINE_FIELDS = ("line", "linked_account", "service", "currency", "cost", "price")
-EXPORT_FIELDS = ("customer", "month", "version", "linked_account", "service", "cost", "price", "rule")
-CUSTOMER_EXPORT_FIELDS = ("customer", "month", "version", "linked_account", "service", "price")
+CUSTOMER_LINE_FIELDS = ("line", "linked_account", "service", "publisher", "currency", "price")
+OPERATOR_LINE_FIELDS = ("line", "linked_account", "service", "publisher", "currency", "cost", "price")
+EXPLAIN_FIELDS = ("rule_id", "rule", "detail")
+EXPORT_FIELDS = (
+    "customer",
+    "month",
+    "version",
+    "linked_account",
+    "service",
+    "publisher",
+    "cost",
+    "price",
+    "currency",
+    "rule",
+)
+CUSTOMER_EXPORT_FIELDS = ("customer", "month", "version", "linked_account", "service", "publisher", "price", "currency")
 
 
 def prices_only(actor: Actor) -> bool:
@@ -63,7 +76,18 @@ def run_lines(session: Session, run_ids: Sequence[int]) -> dict[int, list[Line]]
         for row in session.execute(select(b).where(b.c.run_id.in_(chunk)).order_by(b.c.run_id, b.c.line)):
             found[row.run_id].append(
                 Line(
-                    row.kind, row.linked_account, row.service, row.currency, row.cost, row.price, row.rule_id, row.rule
+                    row.kind,
+                    row.linked_account,
+                    row.service,
+                    row.currency,
+                    row.cost,
+                    row.price,
+                    row.rule_id,
+                    row.rule,
+                    row.publisher,
+                    row.provider,
+                    row.grant_id,
+                    row.detail,
                 )
             )
     return found
@@ -84,11 +108,13 @@ def _line_dict(number: int, line: Line, fields: Sequence[str]) -> dict[str, Any]
         "kind": line.kind,
         "linked_account": line.linked_account,
         "service": line.service,
+        "publisher": line.publisher,
         "currency": line.currency,
         "cost": line.cost,
         "price": line.price,
         "rule_id": line.rule_id,
         "rule": line.rule,
+        "detail": line.detail,
     }
     return {key: values[key] for key in fields}
 
@@ -138,7 +164,7 @@ def show_bill(
             raise NotFound(f"{customer.code} {month} has no version {version} (versions 1 to {current.version})")
     fields = CUSTOMER_LINE_FIELDS if prices_only(actor) else OPERATOR_LINE_FIELDS
     if explain:
-        fields = (*fields, "rule_id", "rule")
+        fields = (*fields, *EXPLAIN_FIELDS)
     lines = run_lines(session, [run.id])[run.id]
     return BillView(
         customer.code,
@@ -199,9 +225,17 @@ def bill_history(
     return rows
 
 
-def export_lines(session: Session, actor: Actor, month: str, *, customer: str | None = None) -> list[dict[str, Any]]:
+@dataclass
+class BillExport:
+    """`rebill export`: the columns this actor may see, and one row per bill line."""
+
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+
+
+def export_lines(session: Session, actor: Actor, month: str, *, customer: str | None = None) -> BillExport:
     """The lines of every customer's current version for the month (one customer's with
-    `customer`; a customer user: its own)."""
+    `customer`; a customer user: its own, prices only)."""
     month = parse_month(month)
     customers = None
     if customer is not None:
@@ -221,9 +255,11 @@ def export_lines(session: Session, actor: Actor, month: str, *, customer: str | 
                 "version": run.version,
                 "linked_account": line.linked_account,
                 "service": line.service,
+                "publisher": line.publisher,
                 "cost": line.cost,
                 "price": line.price,
+                "currency": line.currency,
                 "rule": line.rule,
             }
             rows.append({key: values[key] for key in fields})
-    return rows
+    return BillExport(fields, rows)

@@ -6,7 +6,7 @@ import typer
 
 from msp_cli.cli import context
 from msp_cli.cli.options import FORMAT, YES
-from msp_cli.cli.output import Column, Format, emit, emit_one
+from msp_cli.cli.output import Column, Format
 from msp_cli.cli.registry import group_app
 
 app = group_app("accounts")
@@ -38,7 +38,7 @@ def add(
         account, _assigned = add_account(session, actor, account_id, payer, name)
     if account.customer:
         app_ctx.chatter(f"account {account.id} auto-assigned to {account.customer}")
-    emit_one(account, COLUMNS, fmt)
+    app_ctx.emit_one(account, COLUMNS, fmt)
 
 
 @app.command("list")
@@ -52,9 +52,10 @@ def list_(
     """List linked accounts."""
     from msp_cli.directory.accounts import list_accounts
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         rows = list_accounts(session, actor, unassigned=unassigned, customer=customer, payer_id=payer)
-    emit(rows, COLUMNS, fmt)
+    app_ctx.emit(rows, COLUMNS, fmt)
 
 
 @app.command("assign")
@@ -72,7 +73,7 @@ def assign(
     with app_ctx.session() as (session, actor):
         rows = assign_accounts(session, actor, code, account_ids, move=move)
     app_ctx.chatter(f"{len(rows)} accounts assigned to {rows[0].customer}")
-    emit(rows, COLUMNS, fmt)
+    app_ctx.emit(rows, COLUMNS, fmt)
 
 
 @app.command("unassign")
@@ -92,7 +93,7 @@ def unassign(
     with app_ctx.session() as (session, actor):
         rows = unassign_accounts(session, actor, account_ids)
     app_ctx.chatter(f"{len(rows)} accounts unassigned")
-    emit(rows, COLUMNS, fmt)
+    app_ctx.emit(rows, COLUMNS, fmt)
 
 
 @app.command("match")
@@ -109,4 +110,4 @@ def match(
     with app_ctx.session(write=False) as (session, actor):
         rows = match_accounts(session, actor, pattern, payer_id=payer)
     app_ctx.chatter(f"{len(rows)} accounts match {pattern!r}")
-    emit(rows, COLUMNS, fmt)
+    app_ctx.emit(rows, COLUMNS, fmt)

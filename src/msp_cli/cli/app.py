@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import typer
 from typer.core import TyperGroup
 
 from msp_cli import __version__
-from msp_cli.cli.context import AppContext
 from msp_cli.cli.registry import GROUPS
 from msp_cli.common.errors import (
+    Aborted,
     Conflict,
+    Interrupted,
     InvalidInput,
     MspError,
     NotFound,
@@ -27,7 +29,8 @@ from msp_cli.common.errors import (
     RuleViolation,
 )
 
-# The one place where error types become exit codes (docs/exit-codes.md).
+# The one place where error types become exit codes (docs/exit-codes.md); any other
+# MspError (DatabaseError: a database or environment that cannot be used) is 1.
 EXIT_CODES: dict[type[MspError], int] = {
     InvalidInput: 2,
     NotFound: 3,
@@ -35,21 +38,26 @@ EXIT_CODES: dict[type[MspError], int] = {
     RuleViolation: 5,
     Partial: 6,
     PermissionDenied: 7,
+    Aborted: 8,
+    Interrupted: 130,  # as a shell reports SIGINT
 }
+INTERNAL_ERROR = 1
 
 
 def exit_code_for(error: MspError) -> int:
     for cls in type(error).__mro__:
         if cls in EXIT_CODES:
             return EXIT_CODES[cls]
-    return 1
+    return INTERNAL_ERROR
 
 
-def _print_error(message: str, hint: str | None = None) -> None:
-    sys.stderr.write(f"error: {message}\n")
+def _print_error(stream: Any, message: str, hint: str | None = None, label: str | None = "error: ") -> None:
+    if label is None:  # the command reported it already
+        return
+    stream.write(f"{label}{message}\n")
     if hint:
-        sys.stderr.write(f"hint: {hint}\n")
-    sys.stderr.flush()
+        stream.write(f"hint: {hint}\n")
+    stream.flush()
 
 
 class MspGroup(TyperGroup):
@@ -83,39 +91,47 @@ class MspGroup(TyperGroup):
 
     def main(
         self,
-        args: Any = None,
+        args: Sequence[str] | None = None,
         prog_name: str | None = None,
         complete_var: str | None = None,
         standalone_mode: bool = True,
+        windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
         from typer import _click
 
+        # A test may hand in its own terminal (cli/terminal.py) as the context object.
+        err = getattr(extra.get("obj"), "stderr", None) or sys.stderr
         try:
             rv = super().main(
-                args=args, prog_name=prog_name or "msp", complete_var=complete_var, standalone_mode=False, **extra
+                args=args,
+                prog_name=prog_name or "msp",
+                complete_var=complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
             )
             code = rv if isinstance(rv, int) else 0
         except MspError as exc:
-            _print_error(str(exc), exc.hint)
+            _print_error(err, str(exc), exc.hint, exc.label)
             code = exit_code_for(exc)
         except _click.exceptions.UsageError as exc:
             hint = None
             if exc.ctx is not None:
                 hint = f"run '{exc.ctx.command_path} --help' for usage"
-            _print_error(exc.format_message(), hint)
+            _print_error(err, exc.format_message(), hint)
             code = exc.exit_code
         except _click.exceptions.ClickException as exc:
-            _print_error(exc.format_message())
+            _print_error(err, exc.format_message())
             code = exc.exit_code
-        except typer.Abort:
-            _print_error("aborted")
-            code = 130  # Ctrl-C (or end of input) at a prompt
+        except (typer.Abort, KeyboardInterrupt):
+            _print_error(err, "interrupted", label="")
+            code = exit_code_for(Interrupted(""))
         except Exception as exc:  # a bug, not a user's mistake: one line, details on demand
             if os.environ.get("MSP_DEBUG"):
                 raise
-            _print_error(f"internal error: {exc.__class__.__name__}: {exc}", "run with MSP_DEBUG=1 for details")
-            code = 1
+            _print_error(err, f"internal error: {exc.__class__.__name__}: {exc}", "run with MSP_DEBUG=1 for details")
+            code = INTERNAL_ERROR
         if standalone_mode:
             sys.exit(code)
         return code
@@ -150,7 +166,12 @@ def root(
     ),
 ) -> None:
     """Administration for cloud resellers and MSPs."""
-    ctx.obj = AppContext(db_flag=db, config_flag=config_path, as_flag=as_user)
+    # Imported here, not at the top: `msp --help` and `--version` never reach this line.
+    from msp_cli.cli.context import AppContext
+    from msp_cli.cli.terminal import Terminal
+
+    terminal = ctx.obj if isinstance(ctx.obj, Terminal) else Terminal.from_process()
+    ctx.obj = AppContext(db_flag=db, config_flag=config_path, as_flag=as_user, terminal=terminal)
     ctx.call_on_close(ctx.obj.close)
 
 

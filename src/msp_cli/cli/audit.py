@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 from msp_cli.cli import context
 from msp_cli.cli.options import FORMAT
-from msp_cli.cli.output import Column, Format, emit, write_json
+from msp_cli.cli.output import Column, Format
 from msp_cli.cli.registry import group_app
+from msp_cli.common.errors import DatabaseError
 
 app = group_app("audit")
 
@@ -35,9 +34,10 @@ def list_(
     """List audit records, newest first."""
     from msp_cli.access.audit import list_records
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         rows = list_records(session, actor, limit=limit or None, action=action, target=target)
-    emit(rows, COLUMNS, fmt)
+    app_ctx.emit(rows, COLUMNS, fmt)
 
 
 @app.command("verify")
@@ -49,9 +49,8 @@ def verify(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     with app_ctx.session(write=False) as (session, actor):
         result = verify_chain(session, actor)
     if fmt is Format.json:
-        write_json(sys.stdout, result)
+        app_ctx.write_json(result)
     if result.ok:
         app_ctx.say(f"audit log intact: {result.records} records verified")
         return
-    app_ctx.say(f"error: audit chain broken at record {result.broken_id}: {result.reason}")
-    raise typer.Exit(1)
+    raise DatabaseError(f"audit chain broken at record {result.broken_id}: {result.reason}")

@@ -6,7 +6,7 @@ import typer
 
 from msp_cli.cli import context
 from msp_cli.cli.options import FORMAT
-from msp_cli.cli.output import Column, Format, emit
+from msp_cli.cli.output import Column, Format
 from msp_cli.cli.registry import group_app
 
 app = group_app("config")
@@ -20,7 +20,8 @@ def show(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     from msp_cli.common.settings import KNOWN_KEYS
     from msp_cli.store.database import mask_url
 
-    settings = context.get(ctx).settings
+    app_ctx = context.get(ctx)
+    settings = app_ctx.settings
     rows = []
     for key in KNOWN_KEYS:
         value = settings.values[key]
@@ -30,19 +31,13 @@ def show(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     rows.append({"key": "config", "value": str(settings.config_path), "source": settings.config_source})
     if fmt is Format.json:
         # One object: {"db": ..., "actor": ...}, plus where each came from.
-        import sys
-
-        from msp_cli.cli.output import write_json
-
-        write_json(
-            sys.stdout, {**{r["key"]: r["value"] for r in rows}, "sources": {r["key"]: r["source"] for r in rows}}
-        )
+        app_ctx.write_json({**{r["key"]: r["value"] for r in rows}, "sources": {r["key"]: r["source"] for r in rows}})
         return
     if fmt is Format.table:  # one line per setting: a multi-line address reads as typed
         rows = [
             {**r, "value": r["value"].replace("\n", "\\n") if isinstance(r["value"], str) else r["value"]} for r in rows
         ]
-    emit(rows, COLUMNS, fmt)
+    app_ctx.emit(rows, COLUMNS, fmt)
 
 
 @app.command("set")
@@ -65,4 +60,5 @@ def set_(
 @app.command("path")
 def path(ctx: typer.Context) -> None:
     """Print the config file's path."""
-    typer.echo(str(context.get(ctx).settings.config_path))
+    app_ctx = context.get(ctx)
+    app_ctx.stdout.write(f"{app_ctx.settings.config_path}\n")

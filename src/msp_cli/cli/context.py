@@ -1,15 +1,18 @@
-"""One object handed to every command: global options, settings, database, acting user,
-and the streams (replaced by fakes in tests)."""
+"""One object handed to every command: the global options, settings, database, acting
+user, and the terminal (streams and what they are; a test hands in its own)."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import typer
+
+from msp_cli.cli.output import Column, Format, emit, emit_one, output_file, print_record, print_table, write_json
+from msp_cli.cli.terminal import Terminal
+from msp_cli.common.errors import Aborted, Interrupted, InvalidInput, Partial
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -18,12 +21,15 @@ if TYPE_CHECKING:
     from msp_cli.common.settings import Settings
     from msp_cli.store.database import Database
 
+YES_ANSWERS = ("y", "yes")
+
 
 @dataclass
 class AppContext:
     db_flag: str | None = None
     config_flag: str | None = None
     as_flag: str | None = None
+    terminal: Terminal = field(default_factory=Terminal.from_process)
     _settings: Settings | None = field(default=None, repr=False)
     _database: Database | None = field(default=None, repr=False)
 
@@ -60,53 +66,79 @@ class AppContext:
         with self.session(write=False) as (_session, actor):
             return actor
 
-    # Messages go to stderr; data goes to stdout.
-    @staticmethod
-    def say(message: str) -> None:
-        sys.stderr.write(message + "\n")
-        sys.stderr.flush()
+    # -- messages: stderr; data: stdout ---------------------------------------------
 
-    @staticmethod
-    def warn(message: str) -> None:
-        AppContext.say(f"warning: {message}")
+    def say(self, message: str) -> None:
+        self.terminal.stderr.write(message + "\n")
+        self.terminal.stderr.flush()
 
-    @staticmethod
-    def chatter(message: str) -> None:
+    def warn(self, message: str) -> None:
+        self.say(f"warning: {message}")
+
+    def chatter(self, message: str) -> None:
         """Success chatter, only for a person at a terminal."""
-        if sys.stderr.isatty():
-            AppContext.say(message)
+        if self.terminal.stderr_tty:
+            self.say(message)
 
-    @staticmethod
-    def stdin_is_terminal() -> bool:
-        return sys.stdin is not None and sys.stdin.isatty()
+    def emit(self, rows: Sequence[Any], columns: Sequence[Column], fmt: Format) -> None:
+        emit(self.terminal, rows, columns, fmt)
+
+    def emit_one(self, record: Any, columns: Sequence[Column], fmt: Format) -> None:
+        emit_one(self.terminal, record, columns, fmt)
+
+    def print_table(self, rows: Sequence[Any], columns: Sequence[Column], title: str | None = None) -> None:
+        print_table(self.terminal, rows, columns, title)
+
+    def print_record(self, record: Any, columns: Sequence[Column]) -> None:
+        print_record(self.terminal, record, columns)
+
+    def write_json(self, data: Any) -> None:
+        write_json(self.terminal.stdout, data)
+
+    def output(self, path: str | None) -> Any:
+        """A context manager: standard output, or the --output FILE."""
+        return output_file(path, self.terminal.stdout)
+
+    @property
+    def stdout(self) -> IO[str]:
+        return self.terminal.stdout
+
+    # -- questions ----------------------------------------------------------------------
 
     def confirm(self, question: str, *, yes: bool, action: str) -> None:
-        """Destructive commands ask on a terminal and need --yes otherwise."""
+        """Destructive commands ask on a terminal and need --yes otherwise; 'no' (or just
+        Enter) aborts with nothing changed (exit 8), Ctrl-C or end of input exits 130."""
         if yes:
             return
-        from msp_cli.common.errors import InvalidInput
-
-        if not self.stdin_is_terminal():
+        if not self.terminal.stdin_tty:
             raise InvalidInput(
                 f"refusing to {action} without --yes when not running interactively",
                 hint="add --yes to confirm",
             )
-        if not typer.confirm(question, default=False, err=True):
-            self.say("aborted: nothing changed")
-            raise typer.Exit(1)
+        self.terminal.stderr.write(f"{question} [y/N]: ")
+        self.terminal.stderr.flush()
+        try:
+            answer = self.terminal.stdin.readline()
+        except KeyboardInterrupt:
+            answer = ""
+        if not answer:
+            self.say("")
+            raise Interrupted("interrupted: nothing changed")
+        if answer.strip().lower() not in YES_ANSWERS:
+            raise Aborted("aborted: nothing changed")
 
-    def report_import(self, report: Any, fmt: Any) -> None:
+    # -- endings ------------------------------------------------------------------------
+
+    def report_import(self, report: Any, fmt: Format) -> None:
         """The end of every CSV import: each bad row as FILE:LINE: reason and the summary
         on stderr, the JSON report on stdout when asked, exit 6 when rows were rejected."""
-        from msp_cli.cli.output import Format, write_json
-
         for bad in report.rejected:
             self.say(f"{report.file}:{bad.line}: {bad.reason}")
         self.say(report.summary())
         if fmt is Format.json:
-            write_json(sys.stdout, report.as_dict())
+            self.write_json(report.as_dict())
         if report.rejected:
-            raise typer.Exit(6)
+            raise Partial(report.summary(), reported=True)
 
     def close(self) -> None:
         if self._database is not None:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from enum import Enum
-from typing import Any
 
 import typer
 
 from msp_cli.cli import context
 from msp_cli.cli.options import FORMAT
-from msp_cli.cli.output import Column, Format, emit
+from msp_cli.cli.output import Column, Format
+from msp_cli.cli.progress import file_progress
 from msp_cli.cli.registry import group_app
-from msp_cli.common.money import format_amount
+from msp_cli.common.money import format_totals
 
 app = group_app("costs")
 
@@ -44,6 +41,7 @@ MONTH_COLUMNS = [
     *AMOUNT_COLUMNS,
     Column("files", justify="right"),
     Column("loaded_at", "loaded at"),
+    Column("publishers"),
 ]
 SUMMARY_KEYS = {
     "customer": [Column("customer"), Column("customer_name", "name")],
@@ -61,38 +59,6 @@ class By(str, Enum):
     customer = "customer"
     account = "account"
     service = "service"
-
-
-@contextmanager
-def _progress() -> Iterator[Callable[[str, float], None] | None]:
-    """A bar per file on a terminal; nothing at all when stderr is piped."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        TaskProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    from msp_cli.cli.output import make_console
-
-    columns = (TextColumn("{task.description}", markup=False), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=make_console(sys.stderr), transient=True) as bar:
-        tasks: dict[str, Any] = {}
-
-        def report(label: str, fraction: float) -> None:
-            if label not in tasks:
-                tasks[label] = bar.add_task(label, total=1.0)
-            bar.update(tasks[label], completed=fraction)
-
-        yield report
-
-
-def _money_by_currency(amounts: dict[str, Any]) -> str:
-    return ", ".join(f"{currency} {format_amount(amount)}" for currency, amount in sorted(amounts.items())) or "nothing"
 
 
 @app.command("import")
@@ -113,13 +79,13 @@ def import_(
     batch = CostBatch()
     # DuckDB reads the files (outside any transaction: other commands are not held up)
     # while this thread loads the database stack and refuses customer users.
-    with _progress() as report, ThreadPoolExecutor(1) as pool:
+    with file_progress(app_ctx.terminal) as report, ThreadPoolExecutor(1) as pool:
         reading = pool.submit(read_cost_files, files, report, batch)
         try:
-            from msp_cli.costs.storing import store_cost_batch
+            from msp_cli.costs.storing import require_cost_importer, store_cost_batch
 
             with app_ctx.session(write=False) as (_session, actor):
-                actor.require_operator("import cost data")
+                require_cost_importer(actor)
             reading.result()
         except BaseException:
             batch.interrupt()
@@ -129,13 +95,13 @@ def import_(
     with batch, app_ctx.session() as (session, actor):
         summaries = store_cost_batch(session, actor, batch)
     if fmt is not Format.table:
-        emit(summaries, IMPORT_COLUMNS, fmt)
+        app_ctx.emit(summaries, IMPORT_COLUMNS, fmt)
         return
     for s in summaries:
         app_ctx.say(
             f"{s.file}: {s.rows} rows; payers {', '.join(s.payers) or '-'}; months {', '.join(s.months) or '-'}; "
             f"{s.accounts_registered} accounts registered, {s.accounts_auto_assigned} auto-assigned; "
-            f"billed {_money_by_currency(s.billed_cost)}"
+            f"billed {format_totals(s.billed_cost, empty='nothing')}"
             + "".join(f"; replaced {r['payer_id']} {r['month']} (was {r['previous_rows']} rows)" for r in s.replaced)
         )
 
@@ -146,12 +112,22 @@ def months(
     payer: str = typer.Option(None, "--payer", metavar="PAYER_ID", help="Only this payer's months."),
     fmt: Format = FORMAT,
 ) -> None:
-    """Each payer-month loaded: totals per currency (every charge category), rows, files."""
+    """Each payer-month loaded: totals per currency (every charge category), rows, files.
+
+    `publishers` is "no" for a payer-month imported before msp read PublisherName: its
+    charges count as first-party (no marketplace) until it is imported again."""
     from msp_cli.costs.storing import list_cost_months
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         rows = list_cost_months(session, actor, payer_id=payer)
-    emit(rows, MONTH_COLUMNS, fmt)
+    app_ctx.emit(rows, MONTH_COLUMNS, fmt)
+    before = sorted({(row.payer_id, row.month) for row in rows if not row.publishers})
+    if before:
+        listed = ", ".join(f"{payer_id} {month}" for payer_id, month in before)
+        app_ctx.warn(
+            f"imported before publishers were read (every charge counts as first-party until re-imported): {listed}"
+        )
 
 
 @app.command("summary")
@@ -176,8 +152,8 @@ def summary(
         app_ctx.warn(f"no cost data loaded for {result.month}")
     columns = [*SUMMARY_KEYS[by.value], Column("currency"), *AMOUNT_COLUMNS]
     if fmt is not Format.table:
-        emit(result.rows, columns, fmt)
+        app_ctx.emit(result.rows, columns, fmt)
         return
     shown = [{**row, "customer": row["customer"] or UNASSIGNED} for row in result.rows]
     shown += [{**total, "customer": "total"} for total in result.totals]
-    emit(shown, columns, fmt)
+    app_ctx.emit(shown, columns, fmt)

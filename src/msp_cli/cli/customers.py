@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
 import typer
 
@@ -12,11 +12,7 @@ from msp_cli.cli.output import (
     Column,
     Format,
     count,
-    emit,
-    print_record,
-    print_table,
     write_csv,
-    write_json,
 )
 from msp_cli.cli.registry import group_app
 
@@ -29,11 +25,12 @@ LIST_COLUMNS = [
     Column("payer_ids", "payers"),
     Column("exclude"),
     Column("basis"),
+    Column("plan"),
     Column("account_count", "accounts", justify="right"),
     Column("created_at", "created"),
 ]
 DETAIL_COLUMNS = [
-    *LIST_COLUMNS[:6],
+    *LIST_COLUMNS[:7],
     Column("billing_email", "billing email"),
     Column("billing_address", "billing address"),
     Column("user_count", "users"),
@@ -55,20 +52,22 @@ ACCOUNT_COLUMNS = [
 ]
 
 
-def _show(detail: object, fmt: Format) -> None:
+def _show(app_ctx: context.AppContext, detail: Any, fmt: Format) -> None:
     if fmt is Format.json:
-        write_json(sys.stdout, detail)
+        app_ctx.write_json(detail)
     elif fmt is Format.csv:
-        write_csv(sys.stdout, [detail], [*DETAIL_COLUMNS, Column("accounts")])
+        write_csv(app_ctx.stdout, [detail], [*DETAIL_COLUMNS, Column("accounts")])
     else:
         # A table row stays one line: the address's lines are joined.
         address = getattr(detail, "billing_address", None)
-        print_record({**vars(detail), "billing_address": address and address.replace("\n", ", ")}, DETAIL_COLUMNS)
+        app_ctx.print_record(
+            {**vars(detail), "billing_address": address and address.replace("\n", ", ")}, DETAIL_COLUMNS
+        )
         accounts = detail.accounts
         if accounts:
-            print_table(accounts, ACCOUNT_COLUMNS, title=f"linked accounts ({len(accounts)})")
+            app_ctx.print_table(accounts, ACCOUNT_COLUMNS, title=f"linked accounts ({len(accounts)})")
         else:
-            print_table([], ACCOUNT_COLUMNS, title="linked accounts (none)")
+            app_ctx.print_table([], ACCOUNT_COLUMNS, title="linked accounts (none)")
 
 
 @app.command("create")
@@ -84,6 +83,7 @@ def create(
         [], "--exclude", metavar="PATTERN", help="Never auto-assign accounts named like this ('*' wildcard)."
     ),
     basis: str = typer.Option("billed", "--basis", help="Cost basis for bills: billed, effective or list."),
+    plan: str = typer.Option(None, "--plan", metavar="NAME", help="Price with this pricing plan's rules."),
     billing_email: str = BILLING_EMAIL,
     billing_address: str = BILLING_ADDRESS,
     fmt: Format = FORMAT,
@@ -102,11 +102,12 @@ def create(
             dedicated=dedicated,
             exclude=exclude,
             basis=basis,
+            plan=plan,
             billing_email=billing_email,
             billing_address=billing_address,
         )
     app_ctx.chatter(f"created customer {detail.code} with {len(detail.accounts)} linked accounts")
-    _show(detail, fmt)
+    _show(app_ctx, detail, fmt)
 
 
 @app.command("list")
@@ -114,9 +115,10 @@ def list_(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     """List customers."""
     from msp_cli.directory.customers import list_customers
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         rows = list_customers(session, actor)
-    emit(rows, LIST_COLUMNS, fmt)
+    app_ctx.emit(rows, LIST_COLUMNS, fmt)
 
 
 @app.command("show")
@@ -126,9 +128,10 @@ def show(
     """Show a customer's scope: payers, patterns, linked accounts, users, last rebill."""
     from msp_cli.directory.customers import show_customer
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         detail = show_customer(session, actor, code)
-    _show(detail, fmt)
+    _show(app_ctx, detail, fmt)
 
 
 @app.command("update")
@@ -145,6 +148,8 @@ def update(
         False, "--no-dedicated", help="Remove every dedicated payer (with --dedicated: replace them)."
     ),
     basis: str = typer.Option(None, "--basis", help="billed, effective or list."),
+    plan: str = typer.Option(None, "--plan", metavar="NAME", help="Price with this pricing plan's rules."),
+    no_plan: bool = typer.Option(False, "--no-plan", help="Remove the pricing plan (own rules stay)."),
     billing_email: str = BILLING_EMAIL,
     billing_address: str = BILLING_ADDRESS,
     fmt: Format = FORMAT,
@@ -164,6 +169,8 @@ def update(
             dedicated=dedicated,
             no_dedicated=no_dedicated,
             basis=basis,
+            plan=plan,
+            no_plan=no_plan,
             billing_email=billing_email,
             billing_address=billing_address,
         )
@@ -175,7 +182,7 @@ def update(
         )
     if result.auto_assigned:
         app_ctx.say(f"auto-assigned {len(result.auto_assigned)} accounts: {', '.join(result.auto_assigned)}")
-    _show(detail, fmt)
+    _show(app_ctx, detail, fmt)
 
 
 @app.command("delete")
@@ -211,7 +218,7 @@ def import_(
 ) -> None:
     """Create or update customers from a CSV file.
 
-    Header: code,name,accounts,dedicated_payers,exclude,basis (list cells separated by ';')."""
+    Header: code,name,accounts,dedicated_payers,exclude,basis,plan (list cells separated by ';')."""
     from msp_cli.directory.customer_import import import_customers
 
     app_ctx = context.get(ctx)

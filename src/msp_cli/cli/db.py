@@ -6,7 +6,7 @@ import typer
 
 from msp_cli.cli import context
 from msp_cli.cli.options import FORMAT
-from msp_cli.cli.output import Column, Format, emit
+from msp_cli.cli.output import Column, Format
 from msp_cli.cli.registry import group_app
 
 app = group_app("db")
@@ -26,7 +26,7 @@ def copy(
     app_ctx = context.get(ctx)
     report = copy_database(app_ctx.database, to, app_ctx.acting_user())
     rows = [{"table": name, "rows": count} for name, count in report.tables.items()]
-    emit(rows, [Column("table"), Column("rows", justify="right")], fmt)
+    app_ctx.emit(rows, [Column("table"), Column("rows", justify="right")], fmt)
     app_ctx.say(
         f"copied {sum(report.tables.values())} rows in {len(report.tables)} tables from {report.source} "
         f"to {report.target}; row counts match; audit chain verified ({report.audit_records} records)"

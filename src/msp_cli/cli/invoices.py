@@ -3,15 +3,15 @@ as HTML or PDF, and send by e-mail. `msp rebill issue` issues them."""
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import typer
 
 from msp_cli.cli import context
 from msp_cli.cli.options import FORMAT, YES
-from msp_cli.cli.output import Column, Format, count, emit, print_record, print_table, write_csv, write_json
+from msp_cli.cli.output import Column, Format, count, write_csv
 from msp_cli.cli.registry import group_app
+from msp_cli.common.errors import Partial
 
 app = group_app("invoices")
 
@@ -65,9 +65,10 @@ def list_(
     """List documents, newest month first (a customer user sees only its own)."""
     from msp_cli.billing.documents import list_documents
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         rows = list_documents(session, actor, customer=customer, month=month, type_=type_)
-    emit(rows, LIST_COLUMNS, fmt)
+    app_ctx.emit(rows, LIST_COLUMNS, fmt)
 
 
 @app.command("show")
@@ -75,26 +76,27 @@ def show(ctx: typer.Context, number: str = NUMBER, fmt: Format = FORMAT) -> None
     """Show a document: its lines, total and deliveries."""
     from msp_cli.billing.documents import show_document
     from msp_cli.common.clock import iso_time
-    from msp_cli.common.money import format_amount
+    from msp_cli.common.money import format_money
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         detail = show_document(session, actor, number)
     if fmt is Format.json:
-        write_json(sys.stdout, detail)
+        app_ctx.write_json(detail)
         return
     if fmt is Format.csv:
-        write_csv(sys.stdout, detail.lines, LINE_COLUMNS)
+        write_csv(app_ctx.stdout, detail.lines, LINE_COLUMNS)
         return
     record: dict[str, Any] = {
         **vars(detail),
-        "total_text": f"{format_amount(detail.total)} {detail.currency}",
+        "total_text": format_money(detail.total, detail.currency),
         "void_text": f"{iso_time(detail.voided_at)} by {detail.voided_by}: {detail.void_reason}"
         if detail.voided_at
         else None,
     }
-    print_record(record, [c for c in DETAIL_COLUMNS if c.key != "void_text" or detail.voided_at])
-    print_table(detail.lines, LINE_COLUMNS, title=f"lines ({len(detail.lines)})")
-    print_table(detail.deliveries, DELIVERY_COLUMNS, title=f"deliveries ({len(detail.deliveries)})")
+    app_ctx.print_record(record, [c for c in DETAIL_COLUMNS if c.key != "void_text" or detail.voided_at])
+    app_ctx.print_table(detail.lines, LINE_COLUMNS, title=f"lines ({len(detail.lines)})")
+    app_ctx.print_table(detail.deliveries, DELIVERY_COLUMNS, title=f"deliveries ({len(detail.deliveries)})")
 
 
 @app.command("void")
@@ -118,9 +120,9 @@ def void(
     if result.also_voided:
         app_ctx.say(f"voided its notes too: {', '.join(result.also_voided)}")
     if fmt is Format.json:
-        write_json(sys.stdout, {**vars(result.document), "also_voided": result.also_voided})
+        app_ctx.write_json({**vars(result.document), "also_voided": result.also_voided})
     else:
-        emit([result.document], LIST_COLUMNS, fmt)
+        app_ctx.emit([result.document], LIST_COLUMNS, fmt)
 
 
 @app.command("render")
@@ -181,7 +183,7 @@ def send(
     for failure in result.failed:
         app_ctx.say(f"failed: {failure.number} to {failure.address}: {failure.error}")
     if result.rows() or fmt is not Format.table:
-        emit(result.rows(), SEND_COLUMNS, fmt)
+        app_ctx.emit(result.rows(), SEND_COLUMNS, fmt)
     sent, failed = len(result.sent), len(result.failed)
     where = f"written to {outbox}" if outbox else "sent"
     if not sent and not failed:
@@ -189,4 +191,4 @@ def send(
     else:
         app_ctx.say(f"{count(sent, 'message')} {where}, {failed} failed")
     if failed:
-        raise typer.Exit(6)
+        raise Partial(f"{failed} of {sent + failed} messages failed (listed above)", reported=True)

@@ -12,18 +12,18 @@ import csv
 import dataclasses
 import json
 import operator
-import os
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import IO, Any
+from typing import IO, Any, Literal
 
+from msp_cli.cli.terminal import Terminal
 from msp_cli.common.clock import iso_time
 from msp_cli.common.csv_input import is_formula_like
+from msp_cli.common.errors import InvalidInput
 from msp_cli.common.money import format_amount
 
 
@@ -144,14 +144,12 @@ def write_csv(stream: IO[str], rows: Sequence[Any], columns: Sequence[Column]) -
 
 
 @contextmanager
-def output_file(path: str | None) -> Iterator[IO[str]]:
-    """Standard output (no path or '-'), or the --output FILE; a file that cannot be
-    opened is the user's mistake (exit 2), not an internal error."""
+def output_file(path: str | None, stdout: IO[str]) -> Iterator[IO[str]]:
+    """`stdout` (no path or '-'), or the --output FILE; a file that cannot be opened is the
+    user's mistake (exit 2), not an internal error."""
     if path is None or path == "-":
-        yield sys.stdout
+        yield stdout
         return
-    from msp_cli.common.errors import InvalidInput
-
     try:
         stream = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed below; opening is what fails)
     except OSError as exc:
@@ -175,25 +173,20 @@ def write_json(stream: IO[str], data: Any) -> None:
     stream.write(text + "\n")
 
 
-def colour_allowed(stream: IO[str]) -> bool:
-    return stream.isatty() and not os.environ.get("NO_COLOR")
-
-
-def make_console(stream: IO[str] | None = None) -> Any:
-    """A rich console for a terminal (pipes get plain text) that never reads markup."""
+def make_console(terminal: Terminal, stream: IO[str], tty: bool) -> Any:
+    """A rich console for a terminal stream that never reads markup in user data."""
     from rich.console import Console
 
-    stream = stream or sys.stdout
-    tty = stream.isatty()
+    colour = terminal.colour(tty)
     return Console(
         file=stream,
         markup=False,
         highlight=False,
         emoji=False,
-        no_color=not colour_allowed(stream),
-        color_system="auto" if colour_allowed(stream) else None,  # NO_COLOR: no bold either
+        no_color=not colour,
+        color_system="auto" if colour else None,  # NO_COLOR: no bold either
         force_terminal=tty,
-        width=None if tty else 1_000_000,
+        width=terminal.width() if tty else 1_000_000,
         soft_wrap=not tty,
     )
 
@@ -219,11 +212,10 @@ def _write_lines(stream: IO[str], lines: list[str]) -> None:
     stream.flush()
 
 
-def print_table(
-    rows: Sequence[Any], columns: Sequence[Column], stream: IO[str] | None = None, title: str | None = None
-) -> None:
-    stream = stream or sys.stdout
-    if not stream.isatty():
+def print_table(terminal: Terminal, rows: Sequence[Any], columns: Sequence[Column], title: str | None = None) -> None:
+    """Rows as a table: rich on a terminal, plain aligned columns on a pipe (never cut)."""
+    stream = terminal.stdout
+    if not terminal.stdout_tty:
         cells = [[cell_text(_get(row, c.key), c) for c in columns] for row in rows]
         right = [c.money or c.justify == "right" for c in columns]
         _write_lines(stream, ([title] if title else []) + _plain_lines(cells, right, header=[c.title for c in columns]))
@@ -232,24 +224,19 @@ def print_table(
     from rich.table import Table
     from rich.text import Text
 
-    stream = stream or sys.stdout
     table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False, show_edge=False)
     for column in columns:
-        table.add_column(
-            column.title,
-            justify="right" if column.money else column.justify,
-            no_wrap=not stream.isatty(),
-            overflow="fold",
-        )  # type: ignore[arg-type]
+        justify: Literal["left", "right"] = "right" if column.money or column.justify == "right" else "left"
+        table.add_column(column.title, justify=justify, overflow="fold")
     for row in rows:
         table.add_row(*[Text(cell_text(_get(row, c.key), c)) for c in columns])
-    make_console(stream).print(table)
+    make_console(terminal, stream, True).print(table)
 
 
-def print_record(record: Any, columns: Sequence[Column], stream: IO[str] | None = None) -> None:
+def print_record(terminal: Terminal, record: Any, columns: Sequence[Column]) -> None:
     """One object as a two-column table of field and value."""
-    stream = stream or sys.stdout
-    if not stream.isatty():
+    stream = terminal.stdout
+    if not terminal.stdout_tty:
         cells = [[c.title, cell_text(_get(record, c.key), c)] for c in columns]
         _write_lines(stream, _plain_lines(cells, [False, False], header=None))
         return
@@ -257,32 +244,29 @@ def print_record(record: Any, columns: Sequence[Column], stream: IO[str] | None 
     from rich.table import Table
     from rich.text import Text
 
-    stream = stream or sys.stdout
     table = Table(box=box.SIMPLE, show_header=False, pad_edge=False, show_edge=False)
     table.add_column("field", style="bold", no_wrap=True)
-    table.add_column("value", no_wrap=not stream.isatty(), overflow="fold")
+    table.add_column("value", overflow="fold")
     for column in columns:
         table.add_row(Text(column.title), Text(cell_text(_get(record, column.key), column)))
-    make_console(stream).print(table)
+    make_console(terminal, stream, True).print(table)
 
 
-def emit(rows: Sequence[Any], columns: Sequence[Column], fmt: Format, stream: IO[str] | None = None) -> None:
-    """A listing: JSON array, CSV with header, or table."""
-    stream = stream or sys.stdout
+def emit(terminal: Terminal, rows: Sequence[Any], columns: Sequence[Column], fmt: Format) -> None:
+    """A listing on stdout: JSON array, CSV with header, or table."""
     if fmt is Format.json:
-        write_json(stream, list(rows))
+        write_json(terminal.stdout, list(rows))
     elif fmt is Format.csv:
-        write_csv(stream, rows, columns)
+        write_csv(terminal.stdout, rows, columns)
     else:
-        print_table(rows, columns, stream)
+        print_table(terminal, rows, columns)
 
 
-def emit_one(record: Any, columns: Sequence[Column], fmt: Format, stream: IO[str] | None = None) -> None:
-    """One result: JSON object, one-row CSV, or a field/value table."""
-    stream = stream or sys.stdout
+def emit_one(terminal: Terminal, record: Any, columns: Sequence[Column], fmt: Format) -> None:
+    """One result on stdout: JSON object, one-row CSV, or a field/value table."""
     if fmt is Format.json:
-        write_json(stream, record)
+        write_json(terminal.stdout, record)
     elif fmt is Format.csv:
-        write_csv(stream, [record], columns)
+        write_csv(terminal.stdout, [record], columns)
     else:
-        print_record(record, columns, stream)
+        print_record(terminal, record, columns)

@@ -6,7 +6,7 @@ import typer
 
 from msp_cli.cli import context
 from msp_cli.cli.options import FORMAT
-from msp_cli.cli.output import Column, Format, emit, emit_one
+from msp_cli.cli.output import Column, Format
 from msp_cli.cli.registry import group_app
 
 app = group_app("payers")
@@ -36,7 +36,7 @@ def add(
     with app_ctx.session() as (session, actor):
         payer = add_payer(session, actor, payer_id, name, provider)
     app_ctx.chatter(f"added payer {payer.id}")
-    emit_one(payer, COLUMNS, fmt)
+    app_ctx.emit_one(payer, COLUMNS, fmt)
 
 
 @app.command("list")
@@ -44,6 +44,7 @@ def list_(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     """List payer accounts."""
     from msp_cli.directory.payers import list_payers
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         rows = list_payers(session, actor)
-    emit(rows, COLUMNS, fmt)
+    app_ctx.emit(rows, COLUMNS, fmt)

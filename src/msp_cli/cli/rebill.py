@@ -1,11 +1,8 @@
 """`msp rebill`: compute bills (the group itself, with --customer/--all), and read them
-back (show, history, status, export), and issue invoices."""
+back (show, history, status, export, margin), and issue invoices and notes."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import Enum
 from typing import Any
 
@@ -13,19 +10,11 @@ import typer
 
 from msp_cli.cli import context
 from msp_cli.cli.options import FORMAT
-from msp_cli.cli.output import (
-    Column,
-    Format,
-    emit,
-    output_file,
-    print_record,
-    print_table,
-    write_csv,
-    write_json,
-)
+from msp_cli.cli.output import Column, Format, write_csv, write_json
+from msp_cli.cli.progress import progress_bar
 from msp_cli.cli.registry import group_app
 from msp_cli.common.clock import iso_time
-from msp_cli.common.money import format_amount
+from msp_cli.common.errors import Partial
 
 app = group_app("rebill", invoke_without_command=True)
 
@@ -43,20 +32,32 @@ DIFF_COLUMNS = [
     Column("change"),
     Column("linked_account", "linked account"),
     Column("service"),
+    Column("publisher"),
     Column("currency"),
     Column("old_price", "old price", money=True),
     Column("new_price", "new price", money=True),
     Column("difference", money=True),
+    Column("old_rule", "old rule"),
+    Column("new_rule", "new rule"),
 ]
 LINE_COLUMNS = [
     Column("line", justify="right"),
     Column("linked_account", "linked account"),
     Column("service"),
+    Column("publisher"),
     Column("currency"),
     Column("cost", money=True),
     Column("price", money=True),
     Column("rule_id", "rule id", justify="right"),
     Column("rule"),
+    Column("detail"),
+]
+MARGIN_COLUMNS = [
+    Column("currency"),
+    Column("cost", money=True),
+    Column("price", money=True),
+    Column("margin", money=True),
+    Column("margin_percent", "margin %", justify="right"),
 ]
 HISTORY_COLUMNS = [
     Column("customer"),
@@ -96,24 +97,6 @@ def present(columns: list[Column], rows: list[dict[str, Any]]) -> list[Column]:
     return [c for c in columns if c.key in keys] if rows else columns
 
 
-@contextmanager
-def progress_bar(total_label: str) -> Iterator[Any]:
-    """A progress callback: a rich bar on a terminal, nothing when stderr is piped."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(console=Console(file=sys.stderr), transient=True) as bar:
-        task = bar.add_task(total_label, total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield advance
-
-
 def _outcome_rows(outcomes: list[Any]) -> list[dict[str, Any]]:
     rows = []
     for o in outcomes:
@@ -122,23 +105,10 @@ def _outcome_rows(outcomes: list[Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _outcome_json(o: Any) -> dict[str, Any]:
-    return {
-        "customer": o.customer,
-        "month": o.month,
-        "status": o.status,
-        "version": o.version,
-        "totals": [{"currency": t.currency, "cost": t.cost, "price": t.price} for t in o.totals],
-        "last_triggered_at": o.last_triggered_at,
-        "next_allowed_at": o.next_allowed_at,
-        "error": o.error,
-    }
-
-
 def _run_trigger(app_ctx: context.AppContext, customers: list[str], all_: bool, month: str | None, fmt: Format) -> None:
     from msp_cli.billing.rebilling import rebill
 
-    with progress_bar("rebilling") as advance, app_ctx.session() as (session, actor):
+    with progress_bar(app_ctx.terminal, "rebilling") as advance, app_ctx.session() as (session, actor):
         result = rebill(
             session,
             actor,
@@ -163,13 +133,13 @@ def _run_trigger(app_ctx: context.AppContext, customers: list[str], all_: bool, 
             f"hint: msp rebill issue --all --month {result.month} issues a credit or debit note for each difference"
         )
     if fmt is Format.json:
-        write_json(sys.stdout, [_outcome_json(o) for o in result.outcomes])
+        app_ctx.write_json(result.outcomes)
     else:
-        emit(_outcome_rows(result.outcomes), OUTCOME_COLUMNS, fmt)
+        app_ctx.emit(_outcome_rows(result.outcomes), OUTCOME_COLUMNS, fmt)
     rebilled, skipped, failed = (len(result.with_status(s)) for s in ("rebilled", "skipped_cooldown", "failed"))
     app_ctx.say(f"{result.month}: {rebilled} rebilled, {skipped} skipped (cooldown), {failed} failed")
     if failed:
-        raise typer.Exit(6)
+        raise Partial(f"{failed} of {len(result.outcomes)} customers failed (listed above); the others were rebilled")
 
 
 def _run_dry_run(app_ctx: context.AppContext, customers: list[str], all_: bool, month: str | None, fmt: Format) -> None:
@@ -178,13 +148,15 @@ def _run_dry_run(app_ctx: context.AppContext, customers: list[str], all_: bool, 
     with app_ctx.session(write=False) as (session, actor):
         diffs = dry_run(session, actor, customers=customers, all_customers=all_, month=month)
     if fmt is Format.json:
-        write_json(sys.stdout, diffs)
+        app_ctx.write_json(diffs)
     else:
         rows: list[dict[str, Any]] = []
         for d in diffs:
             for c in d.changes:
-                difference = (c.new_price or 0) - (c.old_price or 0)
-                rows.append({"customer": d.customer, **vars(c), "difference": difference})
+                change = vars(c)
+                if c.old_rule == c.new_rule:  # the table shows a rule only where it changed
+                    change = {**change, "old_rule": None, "new_rule": None}
+                rows.append({"customer": d.customer, **change})
             for t in d.totals:
                 rows.append(
                     {
@@ -196,7 +168,7 @@ def _run_dry_run(app_ctx: context.AppContext, customers: list[str], all_: bool, 
                         "difference": t.difference,
                     }
                 )
-        emit(rows, DIFF_COLUMNS, fmt)
+        app_ctx.emit(rows, DIFF_COLUMNS, fmt)
     for d in diffs:
         if d.error:
             app_ctx.say(f"failed: {d.customer} {d.month}: {d.error}")
@@ -207,8 +179,9 @@ def _run_dry_run(app_ctx: context.AppContext, customers: list[str], all_: bool, 
                 else f"{d.customer} {d.month}: nothing to bill"
             )
     app_ctx.say("dry run: nothing stored, no cooldown started")
-    if any(d.error for d in diffs):
-        raise typer.Exit(6)
+    failed = sum(1 for d in diffs if d.error)
+    if failed:
+        raise Partial(f"{failed} of {len(diffs)} bills could not be computed (listed above)")
 
 
 @app.callback()
@@ -234,9 +207,12 @@ def trigger(
 
 
 def _totals_text(totals: list[dict[str, Any]]) -> str:
+    """'6,128.78 USD (cost 5,248.92)' per currency; customer users' totals carry no cost."""
+    from msp_cli.common.money import format_amount, format_money
+
     parts = []
     for t in totals:
-        text = f"{format_amount(t['price'])} {t['currency']}"
+        text = format_money(t["price"], t["currency"])
         if "cost" in t:
             text += f" (cost {format_amount(t['cost'])})"
         parts.append(text)
@@ -253,16 +229,17 @@ def show(
     fmt: Format = FORMAT,
 ) -> None:
     """Show a bill: its lines, its total and the invoiced total of the month."""
-    from msp_cli.billing.documents import describe_total
     from msp_cli.billing.versions import show_bill
+    from msp_cli.common.money import format_totals
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         bill = show_bill(session, actor, customer, month, version=version, explain=explain)
     columns = present(LINE_COLUMNS, bill.lines)
     if fmt is Format.json:
-        write_json(sys.stdout, bill)
+        app_ctx.write_json(bill)
     elif fmt is Format.csv:
-        write_csv(sys.stdout, bill.lines, columns)
+        write_csv(app_ctx.stdout, bill.lines, columns)
     else:
         invoice = bill.invoice
         header = {
@@ -271,12 +248,12 @@ def show(
             "version": f"{bill.version} of {bill.current_version} ({bill.status})",
             "triggered": f"{iso_time(bill.triggered_at)} by {bill.triggered_by}",
             "total": _totals_text(bill.totals),
-            "invoiced": f"{describe_total(invoice.total)} ({', '.join(invoice.documents)}, version {invoice.version})"
+            "invoiced": f"{format_totals(invoice.total)} ({', '.join(invoice.documents)}, version {invoice.version})"
             if invoice
             else "not invoiced",
         }
-        print_record(header, [Column(key) for key in header])
-        print_table(bill.lines, columns, title=f"lines ({len(bill.lines)})")
+        app_ctx.print_record(header, [Column(key) for key in header])
+        app_ctx.print_table(bill.lines, columns, title=f"lines ({len(bill.lines)})")
 
 
 @app.command("history")
@@ -289,9 +266,10 @@ def history(
     """List bill versions, newest first (one row per version and currency)."""
     from msp_cli.billing.versions import bill_history
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         rows = bill_history(session, actor, customer, month)
-    emit(rows, present(HISTORY_COLUMNS, rows), fmt)
+    app_ctx.emit(rows, present(HISTORY_COLUMNS, rows), fmt)
 
 
 @app.command("status")
@@ -302,7 +280,7 @@ def status(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):
         rows = rebill_status(session, actor, app_ctx.settings.rebill_cooldown_hours)
-    emit(rows, STATUS_COLUMNS, fmt)
+    app_ctx.emit(rows, STATUS_COLUMNS, fmt)
 
 
 class ExportFormat(str, Enum):
@@ -325,30 +303,24 @@ def export(
 ) -> None:
     """Export the month's current bill lines of every customer (or one).
 
-    Columns: customer,month,version,linked_account,service,cost,price,rule (customer
-    users: without cost and rule). --format focus writes one customer's bill as a FOCUS
-    1.2 file that `msp costs import` reads back to the same prices."""
-    from msp_cli.billing.versions import (
-        CUSTOMER_EXPORT_FIELDS,
-        EXPORT_FIELDS,
-        export_lines,
-    )
+    Columns: customer,month,version,linked_account,service,publisher,cost,price,currency,rule
+    (customer users: without cost and rule). --format focus writes one customer's bill as a
+    FOCUS 1.2 file that `msp costs import` reads back to the same prices."""
+    from msp_cli.billing.versions import export_lines
 
     app_ctx = context.get(ctx)
     if fmt is ExportFormat.focus:
         _export_focus(app_ctx, month, customer, output)
         return
     with app_ctx.session(write=False) as (session, actor):
-        rows = export_lines(session, actor, month, customer=customer)
-        fields = EXPORT_FIELDS if actor.is_operator else CUSTOMER_EXPORT_FIELDS
-    columns = [Column(key) for key in fields]
-    with output_file(output) as stream:
+        export = export_lines(session, actor, month, customer=customer)
+    with app_ctx.output(output) as stream:
         if fmt is ExportFormat.json:
-            write_json(stream, rows)
+            write_json(stream, export.rows)
         else:
-            write_csv(stream, rows, columns)
+            write_csv(stream, export.rows, [Column(key) for key in export.columns])
     if output not in (None, "-"):
-        app_ctx.chatter(f"exported {len(rows)} lines to {output}")
+        app_ctx.chatter(f"exported {len(export.rows)} lines to {output}")
 
 
 def _export_focus(app_ctx: context.AppContext, month: str, customer: str | None, output: str | None) -> None:
@@ -360,7 +332,7 @@ def _export_focus(app_ctx: context.AppContext, month: str, customer: str | None,
     issuer = app_ctx.settings.issuer.name
     with app_ctx.session(write=False) as (session, actor):
         exported = focus_export(session, actor, customer, month, issuer)
-    with output_file(output) as stream:
+    with app_ctx.output(output) as stream:
         write_focus_csv(stream, exported)
     if not issuer:
         app_ctx.warn("issuer_name is not set: fees and credits name no provider (msp config set issuer_name NAME)")
@@ -382,6 +354,7 @@ def issue(
     """Issue the month's documents from the current bills: an invoice where there is none,
     a credit or debit note where the bill changed since, nothing where nothing changed."""
     from msp_cli.billing.issuing import issue_documents
+    from msp_cli.common.money import format_money
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
@@ -397,10 +370,33 @@ def issue(
         refers = f" (refers to {document.refers_to})" if document.refers_to else ""
         app_ctx.chatter(
             f"issued {document.type} {document.number}: {document.customer} {document.month} "
-            f"{format_amount(document.total)} {document.currency}{refers}"
+            f"{format_money(document.total, document.currency)}{refers}"
         )
     if not result.issued:
         app_ctx.say(f"{result.month}: nothing to issue")
         if fmt is Format.table:
             return  # no empty table under the message
-    emit(result.issued, ISSUE_COLUMNS, fmt)
+    app_ctx.emit(result.issued, ISSUE_COLUMNS, fmt)
+
+
+class MarginBy(str, Enum):
+    customer = "customer"
+    service = "service"
+    rule = "rule"
+
+
+@app.command("margin")
+def margin(
+    ctx: typer.Context,
+    month: str = MONTH,
+    by: MarginBy = typer.Option(MarginBy.customer, "--by", case_sensitive=False, help="customer, service or rule."),
+    fmt: Format = FORMAT,
+) -> None:
+    """Cost, price, margin and margin % of the month's current bills, per customer,
+    service or rule (the reseller's view)."""
+    from msp_cli.billing.margins import margin_report
+
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
+        rows = margin_report(session, actor, month, by.value)
+    app_ctx.emit(rows, [Column(by.value), *MARGIN_COLUMNS], fmt)

@@ -21,7 +21,11 @@ GROUPS: dict[str, Group] = {
     "payers": Group("msp_cli.cli.payers", "Payer accounts (AWS management, Azure billing, GCP billing accounts)."),
     "users": Group("msp_cli.cli.users", "Customer users: invite, import, export, roles, impersonation."),
     "costs": Group("msp_cli.cli.costs", "Cost data: import FOCUS exports, list loaded months, summarise spend."),
-    "pricing": Group("msp_cli.cli.pricing", "Pricing rules: margins, discounts, fees and credits per customer."),
+    "pricing": Group(
+        "msp_cli.cli.pricing", "Pricing rules of a customer or a plan: margins, tiers, fees, credits, support."
+    ),
+    "plans": Group("msp_cli.cli.plans", "Pricing plans: rules defined once and shared by many customers."),
+    "credits": Group("msp_cli.cli.credits", "Credit grants that customers' bills draw down month by month."),
     "rebill": Group(
         "msp_cli.cli.rebill",
         "Rebill customers for a month and read the bills: msp rebill (--customer CODE... | --all) --month YYYY-MM.",

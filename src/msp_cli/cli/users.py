@@ -10,12 +10,10 @@ from msp_cli.cli.output import (
     Column,
     Format,
     count,
-    emit,
-    emit_one,
-    output_file,
     write_csv,
 )
 from msp_cli.cli.registry import group_app
+from msp_cli.common.errors import Partial
 
 app = group_app("users")
 
@@ -72,14 +70,16 @@ def invite(
         app_ctx.say(f"{user.email} is already a user of {result.customer} (unchanged)")
     if result.invited:
         app_ctx.chatter(f"invited {len(result.invited)} users to {result.customer}")
-    emit(result.invited + result.unchanged, COLUMNS, fmt)
+    app_ctx.emit(result.invited + result.unchanged, COLUMNS, fmt)
     if sent is not None:
         where = f"written to {outbox}" if outbox else "sent"
         for failure in sent.failed:
             app_ctx.say(f"failed: invitation to {failure.email}: {failure.error}")
         app_ctx.say(f"{count(len(sent.sent), 'invitation')} {where}, {len(sent.failed)} failed")
         if sent.failed:
-            raise typer.Exit(6)
+            raise Partial(
+                f"{len(sent.failed)} of {len(sent.failed) + len(sent.sent)} invitations failed", reported=True
+            )
 
 
 @app.command("import")
@@ -98,7 +98,10 @@ def import_(
     from msp_cli.directory.user_import import import_users
 
     app_ctx = context.get(ctx)
-    with app_ctx.session() as (session, actor), progress_bar("importing users") as update:
+    with (
+        app_ctx.session() as (session, actor),
+        progress_bar(app_ctx.terminal, "importing users", unit="bytes") as update,
+    ):
         report = import_users(session, actor, code, file, strict=strict, dry_run=dry_run, progress=update)
     app_ctx.report_import(report, fmt)
 
@@ -119,7 +122,7 @@ def export(
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):
         rows = list_users(session, actor, code)
-    with output_file(output) as stream:
+    with app_ctx.output(output) as stream:
         write_csv(stream, rows, [Column(key) for key in EXPORT_COLUMNS])
     if output not in (None, "-"):
         app_ctx.chatter(f"exported {len(rows)} users to {output}")
@@ -134,9 +137,10 @@ def list_(
     """List users (a customer user sees only its own customer's)."""
     from msp_cli.directory.users import list_users
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         rows = list_users(session, actor, code)
-    emit(rows, COLUMNS, fmt)
+    app_ctx.emit(rows, COLUMNS, fmt)
 
 
 @app.command("show")
@@ -146,9 +150,10 @@ def show(
     """Show one user."""
     from msp_cli.directory.users import show_user
 
-    with context.get(ctx).session(write=False) as (session, actor):
+    app_ctx = context.get(ctx)
+    with app_ctx.session(write=False) as (session, actor):
         user = show_user(session, actor, email)
-    emit_one(user, COLUMNS, fmt)
+    app_ctx.emit_one(user, COLUMNS, fmt)
 
 
 @app.command("set-role")
@@ -166,7 +171,7 @@ def set_role(
         user, changed = set_user_role(session, actor, email, role)
     if not changed:
         app_ctx.say(f"{user.email} already has role {user.role} (unchanged)")
-    emit_one(user, COLUMNS, fmt)
+    app_ctx.emit_one(user, COLUMNS, fmt)
 
 
 def _set_status(ctx: typer.Context, email: str, status: str, fmt: Format) -> None:
@@ -177,7 +182,7 @@ def _set_status(ctx: typer.Context, email: str, status: str, fmt: Format) -> Non
         user, changed = set_status(session, actor, email, status)
     if not changed:
         app_ctx.say(f"{user.email} is already {status} (unchanged)")
-    emit_one(user, COLUMNS, fmt)
+    app_ctx.emit_one(user, COLUMNS, fmt)
 
 
 @app.command("disable")

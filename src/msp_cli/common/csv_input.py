@@ -8,6 +8,7 @@ reported as FILE:LINE: reason.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import os
 import stat
@@ -205,8 +206,6 @@ def first_ragged_row(stream: IO[str]) -> tuple[int, int, int] | None:
 def ragged_csv_error(label: str, path: Path, *, compressed: bool = False) -> InvalidInput:
     """The error for a CSV file whose rows do not all have the header's width, naming the
     first such row (a file cut off mid-row)."""
-    import gzip
-
     opener = gzip.open if compressed else open
     try:
         with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as stream:

@@ -25,6 +25,7 @@ class EmailNormaliser:
     """Normalise many addresses quickly; one instance per command (it caches domains)."""
 
     def __init__(self) -> None:
+        # Lazy: email-validator (and idna) load only when an address is checked.
         from email_validator import EmailNotValidError, validate_email
         from email_validator.rfc_constants import DOT_ATOM_TEXT
 

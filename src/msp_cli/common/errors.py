@@ -1,12 +1,16 @@
-"""Typed errors raised by the core; the CLI maps each to one exit code."""
+"""Typed errors raised by the core and the command line; `cli/app.py` maps each class to
+one exit code (docs/exit-codes.md), in one place."""
 
 from __future__ import annotations
 
 
 class MspError(Exception):
-    """Base class for every error a user can cause or meet."""
+    """Base class for every error a user can cause or meet (exit 1 unless a subclass says)."""
 
     hint: str | None = None
+    # How the one line on stderr starts (a declined confirmation is not an error); None:
+    # the command already said everything on stderr (a bulk report), so nothing more.
+    label: str | None = "error: "
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -31,7 +35,13 @@ class RuleViolation(MspError):
 
 
 class Partial(MspError):
-    """A bulk operation where some items were rejected or failed (exit 6)."""
+    """A bulk operation where some items were rejected or failed; the others were done
+    (exit 6). `reported`: each failure and the summary are already on stderr."""
+
+    def __init__(self, message: str, *, hint: str | None = None, reported: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        if reported:
+            self.label = None
 
 
 class PermissionDenied(MspError):
@@ -41,5 +51,18 @@ class PermissionDenied(MspError):
         super().__init__(f"permission denied: {message}", hint=hint)
 
 
+class Aborted(MspError):
+    """A confirmation was declined: nothing was changed (exit 8)."""
+
+    label = ""
+
+
+class Interrupted(MspError):
+    """Ctrl-C, or the end of input at a prompt (exit 130, as a shell reports SIGINT)."""
+
+    label = ""
+
+
 class DatabaseError(MspError):
-    """The database cannot be used: newer schema, broken audit chain (exit 1)."""
+    """The database or the environment cannot be used: newer schema, damaged or locked
+    database, broken audit chain, full disk (exit 1)."""

@@ -3,7 +3,7 @@ sums, half-even rounding to cents, and how amounts read in messages."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 from msp_cli.common.errors import InvalidInput
@@ -12,6 +12,8 @@ from msp_cli.common.errors import InvalidInput
 MONEY_PRECISION = 80
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
+ZERO_CENTS = Decimal("0.00")  # an empty total still reads as cents
+DEFAULT_CURRENCY = "USD"  # fees and credits when the config names none
 
 
 # Shared and never modified: every money operation passes it explicitly.
@@ -42,6 +44,16 @@ def to_cents(value: Decimal) -> Decimal:
 def format_amount(value: Decimal) -> str:
     """12345.674 -> '12,345.67' (half-even, thousands separators)."""
     return f"{to_cents(value):,}"
+
+
+def format_money(value: Decimal, currency: str) -> str:
+    """12345.674, 'USD' -> '12,345.67 USD': how an amount reads in every message."""
+    return f"{format_amount(value)} {currency}"
+
+
+def format_totals(totals: Mapping[str, Decimal], empty: str = "0.00") -> str:
+    """Amounts per currency, never added up: '10.00 EUR, 1,200.00 USD' (`empty` if none)."""
+    return ", ".join(format_money(amount, currency) for currency, amount in sorted(totals.items())) or empty
 
 
 def format_difference(value: Decimal) -> str:

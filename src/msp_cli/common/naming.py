@@ -14,8 +14,9 @@ PROVIDERS = ("aws", "azure", "gcp", "oci", "other")
 BASES = ("billed", "effective", "list")
 
 
-def validate_code(value: str) -> str:
-    """A customer code: 1-64 ASCII letters, digits, `-`, `_`, `.`, starting with a letter or digit."""
+def validate_code(value: str, what: str = "customer code") -> str:
+    """A customer code (or a pricing plan's name): 1-64 ASCII letters, digits, `-`, `_`,
+    `.`, starting with a letter or digit."""
     if CODE_RE.fullmatch(value) is None:
         if not value:
             reason = "must not be empty"
@@ -25,7 +26,7 @@ def validate_code(value: str) -> str:
             reason = "must start with a letter or digit"
         else:
             reason = "may contain only ASCII letters, digits, '-', '_' and '.'"
-        raise InvalidInput(f"invalid customer code {value!r}: {reason}")
+        raise InvalidInput(f"invalid {what} {value!r}: {reason}")
     return value
 
 

@@ -13,20 +13,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import tomli_w
+
 from msp_cli.common.errors import InvalidInput
-from msp_cli.common.money import is_currency_code
+from msp_cli.common.money import DEFAULT_CURRENCY, is_currency_code
 from msp_cli.common.naming import clean_address
 
 APP_NAME = "msp"
+DEFAULT_COOLDOWN_HOURS = 8  # one rebill per customer every 8 hours (SPEC)
 
 # Settings a user may write with `msp config set KEY VALUE`: key -> (env var, description).
 KNOWN_KEYS: dict[str, tuple[str | None, str]] = {
     "db": ("MSP_DB", "database path or SQLAlchemy URL"),
     "actor": ("MSP_ACTOR", "name recorded in the audit log (default: login name)"),
-    "currency": ("MSP_CURRENCY", "default currency for fees and credits (default: USD)"),
+    "currency": ("MSP_CURRENCY", f"default currency for fees and credits (default: {DEFAULT_CURRENCY})"),
     "rebill_cooldown_hours": (
         "MSP_REBILL_COOLDOWN_HOURS",
-        "hours between two rebills of one customer (default: 8)",
+        f"hours between two rebills of one customer (default: {DEFAULT_COOLDOWN_HOURS})",
     ),
     "invoice_prefix": ("MSP_INVOICE_PREFIX", "prefix of invoice numbers (default: INV-)"),
     "credit_note_prefix": ("MSP_CREDIT_NOTE_PREFIX", "prefix of credit note numbers (default: CN-)"),
@@ -76,13 +79,13 @@ class SmtpSettings:
 
 
 def default_config_path() -> Path:
-    from platformdirs import user_config_path
+    from platformdirs import user_config_path  # lazy: only when no config path is given
 
     return user_config_path(APP_NAME) / "config.toml"
 
 
 def default_db_path() -> Path:
-    from platformdirs import user_data_path
+    from platformdirs import user_data_path  # lazy: only when no database is given
 
     return user_data_path(APP_NAME) / "msp.db"
 
@@ -255,8 +258,8 @@ def load_settings(
     defaults: dict[str, object] = {
         "db": None,  # resolved lazily so platformdirs is not imported unless needed
         "actor": None,
-        "currency": "USD",
-        "rebill_cooldown_hours": 8,
+        "currency": DEFAULT_CURRENCY,
+        "rebill_cooldown_hours": DEFAULT_COOLDOWN_HOURS,
         "invoice_prefix": DEFAULT_PREFIXES["invoice"],
         "credit_note_prefix": DEFAULT_PREFIXES["credit-note"],
         "debit_note_prefix": DEFAULT_PREFIXES["debit-note"],
@@ -295,8 +298,6 @@ def load_settings(
 
 def write_setting(path: Path, key: str, value: str) -> object:
     """Set one key in the TOML config file, keeping the others."""
-    import tomli_w
-
     stored = validate_setting(key, value)
     data = read_config_file(path)
     data[key] = stored

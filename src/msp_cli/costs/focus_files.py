@@ -2,7 +2,7 @@
 
 Every file is read, normalised, checked and rolled up inside DuckDB; Python only ever
 sees the roll-up (one row per payer, month, linked account, service, charge category,
-currency and day), never the raw rows. Amounts are DECIMAL(38,18) in DuckDB and reach
+currency, day and publisher), never the raw rows. Amounts are DECIMAL(38,18) in DuckDB and reach
 Python as text, so they become `Decimal` without passing through a float.
 
 The quirks of real exports handled here: null written empty or `NULL`; timestamps with
@@ -25,11 +25,11 @@ from typing import Any
 
 from msp_cli.common.csv_input import ragged_csv_error
 from msp_cli.common.errors import InvalidInput
+from msp_cli.common.naming import MAX_ID, MAX_NAME
 from msp_cli.costs.focus_sql import (
     CHECKS,
     KEY_CHECK,
     MACROS,
-    MAX_ID,
     PROVIDER_COLUMNS,
     REQUIRED_COLUMNS,
     ROLLUP,
@@ -51,7 +51,6 @@ PROVIDER_NAMES = {
     "oracle": "oci",
     "oracle cloud infrastructure": "oci",
 }
-MAX_NAME = 200
 
 Progress = Callable[[str, float], None]  # (file label, fraction done 0..1)
 
@@ -139,7 +138,7 @@ class CostBatch:
     in-memory DuckDB database until it is stored (use as a context manager)."""
 
     def __init__(self) -> None:
-        import duckdb
+        import duckdb  # lazy (heavy): `costs months`/`summary` import this module but read no file
 
         self.files: list[FileRead] = []
         self.closed = False
@@ -169,7 +168,7 @@ class CostBatch:
     # -- reading -------------------------------------------------------------------
 
     def add_file(self, label: str, path: Path, fmt: str, progress: Progress | None = None) -> FileRead:
-        import duckdb
+        import duckdb  # lazy (heavy), as above
 
         read = FileRead(path=label, format=fmt)
         table = f"part_{len(self.files)}"
@@ -299,15 +298,18 @@ class CostBatch:
 
     def _combined(self) -> str:
         parts = " UNION ALL ".join(
-            f"SELECT payer_id, month, account_id, service, charge_category, currency, day, "
-            f"billed_cost, effective_cost, list_cost, rows FROM part_{i}"
+            f"SELECT payer_id, month, account_id, service, charge_category, currency, day, publisher, "
+            f"provider_name, billed_cost, effective_cost, list_cost, rows FROM part_{i}"
             for i in range(len(self.files))
         )
+        # The provider's name is kept as imported, not part of the key: one per key row.
         return f"""
-            SELECT payer_id, month, account_id, service, charge_category, currency, day,
+            SELECT payer_id, month, account_id, service, charge_category, currency, day, publisher,
+                   max(msp_name(provider_name)) AS provider_name,
                    sum(billed_cost) AS billed_cost, sum(effective_cost) AS effective_cost,
                    sum(list_cost) AS list_cost, sum(rows) AS rows
-            FROM ({parts}) GROUP BY ALL
+            FROM ({parts})
+            GROUP BY payer_id, month, account_id, service, charge_category, currency, day, publisher
         """
 
     def month_totals(self) -> dict[tuple[str, str], MonthTotals]:
@@ -344,9 +346,10 @@ class CostBatch:
         try:
             cursor.execute(f"""
                 SELECT payer_id, month, account_id, service, charge_category, currency, day,
-                       msp_money(billed_cost), msp_money(effective_cost), msp_money(list_cost), rows
+                       msp_money(billed_cost), msp_money(effective_cost), msp_money(list_cost), rows,
+                       publisher, provider_name
                 FROM ({self._combined()})
-                ORDER BY payer_id, month, account_id, service, charge_category, currency, day
+                ORDER BY payer_id, month, account_id, service, charge_category, currency, day, publisher
             """)
             while batch := cursor.fetchmany(size):
                 yield batch
@@ -366,6 +369,8 @@ ROLLUP_KEYS = (
     "effective_cost",
     "list_cost",
     "rows",
+    "publisher",
+    "provider_name",
 )
 _FORMAT_NAMES = {"csv": "CSV", "csv.gz": "gzip'd CSV", "parquet": "Parquet"}
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from msp_cli.common.naming import MAX_ID
+
 REQUIRED_COLUMNS = (
     "BillingAccountId",
     "BillingAccountName",
@@ -25,8 +27,9 @@ REQUIRED_COLUMNS = (
 )
 # FOCUS 1.3 names the provider ServiceProviderName; earlier versions ProviderName.
 PROVIDER_COLUMNS = ("ServiceProviderName", "ProviderName")
+# Optional: who sold the charge (a marketplace seller); missing or empty = the provider.
+PUBLISHER_COLUMN = "PublisherName"
 CHARGE_CATEGORIES = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")
-MAX_ID = 200
 
 
 def sql_ident(name: str) -> str:
@@ -54,6 +57,8 @@ CREATE OR REPLACE MACRO msp_id(v) AS
          ELSE v END;
 CREATE OR REPLACE MACRO msp_ts(v) AS TRY_CAST(v AS TIMESTAMPTZ);
 CREATE OR REPLACE MACRO msp_amount(v) AS TRY_CAST(v AS DECIMAL(38, 18));
+-- A name read from a file: control characters become spaces, trimmed, at most 200 characters.
+CREATE OR REPLACE MACRO msp_name(v) AS left(trim(regexp_replace(v, '[\x00-\x1f\x7f]', ' ', 'g')), 200);
 -- money.canonical() in SQL: a DECIMAL(38,18) as fixed-point text, at least cents, no other trailing zeros.
 CREATE OR REPLACE MACRO msp_money_trimmed(t) AS
     CASE WHEN t LIKE '%.' THEN t || '00' WHEN t LIKE '%._' THEN t || '0' ELSE t END;
@@ -70,6 +75,7 @@ def clean_select(columns: dict[str, str]) -> str:
         return f"msp_blank(CAST({sql_ident(columns[name.lower()])} AS VARCHAR))"
 
     providers = [col(p) for p in PROVIDER_COLUMNS if p.lower() in columns]
+    publisher = col(PUBLISHER_COLUMN) if PUBLISHER_COLUMN.lower() in columns else "NULL"
     category_cases = " ".join(f"WHEN '{c.lower()}' THEN '{c}'" for c in CHARGE_CATEGORIES)
     return f"""
         SELECT
@@ -86,7 +92,8 @@ def clean_select(columns: dict[str, str]) -> str:
             coalesce(charge_raw, period_ts) AS charge_ts,
             coalesce(CASE lower({col("ChargeCategory")}) {category_cases} END, {col("ChargeCategory")}, '') AS category,
             coalesce({col("ServiceName")}, '') AS service,
-            coalesce({", ".join(providers)}) AS provider_name
+            coalesce({", ".join(providers)}) AS provider_name,
+            coalesce(msp_name({publisher}), '') AS publisher
         FROM src
     """
 
@@ -128,6 +135,7 @@ ROLLUP = """
         category AS charge_category,
         currency,
         strftime(charge_ts, '%Y-%m-%d') AS day,
+        publisher,
         CASE WHEN sub_account IS NULL THEN payer_name ELSE sub_name END AS account_name,
         payer_name,
         provider_name,

@@ -70,7 +70,7 @@ def _register_payers(session: Session, actor: Actor, files: list[FileRead]) -> t
         providers.update(
             {r.id: r.provider for r in session.execute(select(p.c.id, p.c.provider).where(p.c.id.in_(chunk)))}
         )
-    new_rows = []
+    new_rows: list[dict[str, Any]] = []
     for payer in wanted:
         if payer in providers:
             continue
@@ -116,10 +116,11 @@ def _register_accounts(
     ids = sorted(latest)
     known: dict[str, Any] = {}
     for chunk in chunked(ids):
-        for row in session.execute(select(a.c.id, a.c.name, a.c.payer_id, a.c.billed_month).where(a.c.id.in_(chunk))):
-            known[row.id] = row
+        for found in session.execute(select(a.c.id, a.c.name, a.c.payer_id, a.c.billed_month).where(a.c.id.in_(chunk))):
+            known[found.id] = found
     now = utcnow()
-    inserts, updates = [], []
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     moved: dict[str, list[str]] = {}
     renamed: dict[str, list[str]] = {}
     for account_id in ids:
@@ -240,10 +241,15 @@ def _insert_rollup(session: Session, chunks: Iterable[list[tuple[Any, ...]]]) ->
         )
 
 
+def require_cost_importer(actor: Actor) -> None:
+    """Only the reseller loads cost data (checked before files are read, and on storing)."""
+    actor.require_operator("import cost data")
+
+
 def store_cost_batch(session: Session, actor: Actor, batch: CostBatch) -> list[FileSummary]:
     """Store files read by `focus.read_cost_files` in the caller's transaction: register
     payers and accounts, replace each payer-month once, auto-assign, audit each file."""
-    actor.require_operator("import cost data")
+    require_cost_importer(actor)
     files = batch.files
     providers, _new_payers = _register_payers(session, actor, files)
     latest, first_file = _latest_sightings(files)
@@ -305,6 +311,9 @@ class MonthLoad:
     rows: int
     files: int
     loaded_at: datetime
+    # False: loaded before msp read PublisherName; every charge of the payer-month counts
+    # as first-party (no marketplace) until it is imported again.
+    publishers: bool = True
 
 
 def _totals_from_rollup(session: Session, payer_id: str, month: str) -> dict[str, dict[str, str]]:
@@ -348,6 +357,7 @@ def list_cost_months(session: Session, actor: Actor, *, payer_id: str | None = N
                     int(entry["rows"]),
                     row.files,
                     row.loaded_at,
+                    row.publishers,
                 )
             )
     return result
@@ -438,12 +448,12 @@ def cost_summary(
     for entry in rows:
         if entry["currency"] is not None:
             total = totals.setdefault(entry["currency"], _empty(currency=entry["currency"]))
-            for key in (*AMOUNTS, "rows"):
-                total[key] += entry[key]
+            for column in (*AMOUNTS, "rows"):
+                total[column] += entry[column]
     result = CostSummary(month, by, rows, [totals[cur] for cur in sorted(totals)])
     for entry in [*result.rows, *result.totals]:
-        for key in AMOUNTS:
-            entry[key] = canonical(entry[key])  # sums of canonical amounts may gain zeros
+        for column in AMOUNTS:
+            entry[column] = canonical(entry[column])  # sums of canonical amounts may gain zeros
     return result
 
 

@@ -1,10 +1,10 @@
 """`customers import`: create or update many customers from CSV.
 
-Header `code,name,accounts,dedicated_payers,exclude,basis` (any order, list cells
+Header `code,name,accounts,dedicated_payers,exclude,basis,plan` (any order, list cells
 separated by `;`). Each row states what the customer should be: a column left out of
 the header leaves that field alone; an empty `exclude` or `dedicated_payers` cell clears
-that list, while `accounts` only ever adds accounts (taking one away is `msp accounts
-unassign`). Every row is checked before
+that list and an empty `plan` cell removes the pricing plan, while `accounts` only ever
+adds accounts (taking one away is `msp accounts unassign`). Every row is checked before
 anything is written; bad rows are reported and skipped (or nothing is written with
 `strict`); re-importing the same file changes nothing.
 """
@@ -42,10 +42,11 @@ from msp_cli.directory.lookups import (
     find_customer,
     require_accounts_free,
     require_payers_free,
+    require_plan,
 )
 from msp_cli.store.models import Account, Customer, CustomerPayer
 
-COLUMNS = ("code", "name", "accounts", "dedicated_payers", "exclude", "basis")
+COLUMNS = ("code", "name", "accounts", "dedicated_payers", "exclude", "basis", "plan")
 
 
 @dataclass
@@ -58,6 +59,7 @@ class CustomerPlan:
     payers: list[str] | None
     exclude: list[str] | None
     basis: str | None
+    pricing_plan: str | None  # a plan's name; '' = no plan; None = the file has no plan column
 
 
 @dataclass
@@ -92,6 +94,9 @@ class _Planner:
         if "basis" in self.columns:
             basis = validate_choice(v["basis"], BASES, "basis") if v["basis"] else "billed"
         exclude = clean_patterns(split_list(v["exclude"])) if "exclude" in self.columns else None
+        pricing_plan = None
+        if "plan" in self.columns:
+            pricing_plan = require_plan(self.session, v["plan"]).name if v["plan"].strip() else ""
         payers = None
         if "dedicated_payers" in self.columns:
             payers = sorted(
@@ -107,7 +112,7 @@ class _Planner:
             self.payer_claims[payer_id] = owner
         for account_id in accounts or []:
             self.account_claims[account_id] = owner
-        return CustomerPlan(row.line, owner, name, existing, accounts, payers, exclude, basis)
+        return CustomerPlan(row.line, owner, name, existing, accounts, payers, exclude, basis, pricing_plan)
 
 
 def _apply(session: Session, actor: Actor, plan: CustomerPlan) -> str:
@@ -122,6 +127,7 @@ def _apply(session: Session, actor: Actor, plan: CustomerPlan) -> str:
             dedicated=plan.payers or [],
             exclude=plan.exclude or [],
             basis=plan.basis or "billed",
+            plan=plan.pricing_plan or None,
         )
         return "created"
     code = plan.code
@@ -133,6 +139,8 @@ def _apply(session: Session, actor: Actor, plan: CustomerPlan) -> str:
         changes["name"] = plan.name
     if plan.basis is not None and plan.basis != plan.existing.basis:
         changes["basis"] = plan.basis
+    if plan.pricing_plan is not None and (plan.pricing_plan or None) != plan.existing.plan:
+        changes["plan" if plan.pricing_plan else "no_plan"] = plan.pricing_plan or True
     if plan.exclude is not None:
         lowered = {p.lower() for p in plan.exclude}
         changes["remove_exclude"] = [p for p in current_patterns if p.lower() not in lowered]

@@ -24,6 +24,7 @@ from msp_cli.directory.lookups import (
     require_accounts_free,
     require_customer,
     require_payers_free,
+    require_plan,
 )
 from msp_cli.store.models import (
     Account,
@@ -47,6 +48,7 @@ class CustomerView:
     basis: str
     account_count: int
     created_at: datetime
+    plan: str | None = None  # the pricing plan (the reseller's view only)
     billing_email: str | None = None
     billing_address: str | None = None
 
@@ -88,6 +90,7 @@ def _views(session: Session, actor: Actor, code: str | None = None) -> list[Cust
             r.basis,
             r.accounts,
             r.created_at,
+            r.plan if actor.is_operator else None,  # pricing is the reseller's own set-up
             r.billing_email,
             r.billing_address,
         )
@@ -132,6 +135,7 @@ def create_customer(
     dedicated: Sequence[str] = (),
     exclude: Sequence[str] = (),
     basis: str = "billed",
+    plan: str | None = None,
     billing_email: str | None = None,
     billing_address: str | None = None,
 ) -> CustomerDetail:
@@ -144,10 +148,13 @@ def create_customer(
     existing = find_customer(session, code)
     if existing is not None:
         raise Conflict(f"customer '{existing.code}' already exists")
+    plan_name = require_plan(session, plan).name if plan is not None else None
     payer_ids = require_payers_free(session, dedicated, None)
     account_ids = require_accounts_free(session, accounts, None) if accounts else []
     session.execute(
-        Customer.__table__.insert().values(code=code, name=name, basis=basis, created_at=utcnow(), **contact)
+        Customer.__table__.insert().values(
+            code=code, name=name, basis=basis, plan=plan_name, created_at=utcnow(), **contact
+        )
     )
     _write_patterns(session, code, add=patterns)
     _write_payers(session, code, add=payer_ids)
@@ -156,7 +163,15 @@ def create_customer(
         actor,
         "customer.create",
         code,
-        {"name": name, "basis": basis, "dedicated": payer_ids, "exclude": patterns, "accounts": account_ids, **contact},
+        {
+            "name": name,
+            "basis": basis,
+            "dedicated": payer_ids,
+            "exclude": patterns,
+            "accounts": account_ids,
+            "plan": plan_name,
+            **contact,
+        },
     )
     if account_ids:
         assignment.set_owner(session, account_ids, code, "manual")
@@ -211,24 +226,29 @@ def update_customer(
     dedicated: Sequence[str] = (),
     no_dedicated: bool = False,
     basis: str | None = None,
+    plan: str | None = None,
+    no_plan: bool = False,
     billing_email: str | None = None,
     billing_address: str | None = None,
 ) -> tuple[CustomerDetail, CustomerChanges]:
     """Change a customer; auto-assigned accounts follow the new patterns and payers."""
     actor.require_operator("change customers")
+    if plan is not None and no_plan:
+        raise InvalidInput("give --plan NAME or --no-plan, not both")
     customer = require_customer(session, actor, code)
     code = customer.code
     contact = billing_contact(billing_email, billing_address)
     if (
         name is None
         and basis is None
+        and plan is None
         and not contact
-        and not (add_exclude or remove_exclude or dedicated or no_dedicated)
+        and not (add_exclude or remove_exclude or dedicated or no_dedicated or no_plan)
     ):
         raise InvalidInput(
             "nothing to update",
-            hint="give --name, --basis, --add-exclude, --remove-exclude, --dedicated, --no-dedicated, "
-            "--billing-email or --billing-address",
+            hint="give --name, --basis, --plan, --no-plan, --add-exclude, --remove-exclude, --dedicated, "
+            "--no-dedicated, --billing-email or --billing-address",
         )
     result = CustomerChanges()
     values: dict[str, str | None] = {}
@@ -239,6 +259,10 @@ def update_customer(
         values["name"] = validate_name(name)
     if basis is not None and validate_choice(basis, BASES, "basis") != customer.basis:
         values["basis"] = validate_choice(basis, BASES, "basis")
+    if plan is not None and require_plan(session, plan).name != customer.plan:
+        values["plan"] = require_plan(session, plan).name
+    if no_plan and customer.plan is not None:
+        values["plan"] = None
     current = {p.lower(): p for p in assignment.exclusion_patterns(session, code)}
     to_remove = []
     for pattern in clean_patterns(remove_exclude):

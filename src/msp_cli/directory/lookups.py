@@ -1,8 +1,10 @@
-"""Finding payers, linked accounts and customers by what users type, and the rules that
-a payer is dedicated to at most one customer and an account belongs to at most one.
+"""Finding payers, linked accounts, customers and pricing plans by what users type, and
+the rules that a payer is dedicated to at most one customer and an account belongs to
+at most one.
 
-Every command that names a customer, payer or account finds it here, so lookups behave
-the same everywhere (customer codes without regard to case, unknown ids as exit 3).
+Every command that names a customer, payer, account or plan finds it here, so lookups
+behave the same everywhere (codes and plan names without regard to case, unknown ones
+as exit 3).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from msp_cli.access.actors import Actor
 from msp_cli.common.errors import Conflict, InvalidInput, NotFound
 from msp_cli.common.naming import validate_id
 from msp_cli.store.batches import chunked
-from msp_cli.store.models import Account, Customer, CustomerPayer, Payer
+from msp_cli.store.models import Account, Customer, CustomerPayer, Payer, PricingPlan
 
 
 def find_customer(session: Session, code: str) -> Customer | None:
@@ -33,6 +35,18 @@ def require_customer(session: Session, actor: Actor, code: str, what: str = "see
     return customer
 
 
+def find_plan(session: Session, name: str) -> PricingPlan | None:
+    """The pricing plan with this name, without regard to case."""
+    return session.scalars(select(PricingPlan).where(func.lower(PricingPlan.name) == name.strip().lower())).first()
+
+
+def require_plan(session: Session, name: str) -> PricingPlan:
+    plan = find_plan(session, name)
+    if plan is None:
+        raise NotFound(f"pricing plan '{name}' not found", hint="list plans with: msp plans list")
+    return plan
+
+
 def require_payer(session: Session, payer_id: str) -> Payer:
     payer = session.get(Payer, validate_id(payer_id, "payer"))
     if payer is None:
@@ -47,7 +61,7 @@ def require_accounts(session: Session, account_ids: Sequence[str]) -> dict[str, 
     ids = [validate_id(i, "account") for i in account_ids]
     found: dict[str, Account] = {}
     for chunk in chunked(sorted(set(ids))):
-        for account in session.scalars(select(Account).where(Account.id.in_(chunk))):
+        for account in session.scalars(select(Account).where(Account.__table__.c.id.in_(chunk))):
             found[account.id] = account
     for account_id in ids:
         if account_id not in found:

@@ -112,7 +112,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
-        dbapi_conn.create_aggregate(DECIMAL_SUM, 1, _DecimalSum)
+        dbapi_conn.create_aggregate(DECIMAL_SUM, 1, _DecimalSum)  # type: ignore[arg-type]  # step/finalize protocol
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]

@@ -13,12 +13,16 @@ from decimal import Decimal
 from typing import Any, ClassVar, Optional
 
 from sqlalchemy import (
+    Boolean,
     Column,
     ForeignKey,
     Index,
     String,
+    Text,
     UniqueConstraint,
+    false,
     func,
+    true,
 )
 from sqlalchemy import Table as SATable
 from sqlmodel import Field, SQLModel
@@ -56,8 +60,25 @@ class Customer(Model, table=True):
     name: str = Field(max_length=200)
     basis: str = Field(default="billed", max_length=16)
     created_at: datetime = _ts()
+    plan: Optional[str] = Field(
+        default=None, sa_column=Column(String(64), ForeignKey("pricing_plan.name"), nullable=True, index=True)
+    )
     billing_email: Optional[str] = Field(default=None, max_length=320)  # where documents go
     billing_address: Optional[str] = Field(default=None, max_length=1000)  # printed on documents
+
+
+class PricingPlan(Model, table=True):
+    """Rules shared by every customer that names the plan (customers' own rules come first)."""
+
+    __tablename__ = "pricing_plan"
+    name: str = Field(primary_key=True, max_length=64)
+    description: Optional[str] = Field(default=None, max_length=200)
+    created_at: datetime = _ts()
+    created_by: str = Field(max_length=200)
+
+
+# Plan names, like customer codes, are unique without regard to case.
+Index("ux_pricing_plan_name_nocase", func.lower(PricingPlan.__table__.c.name), unique=True)
 
 
 class CustomerPayer(Model, table=True):
@@ -136,7 +157,11 @@ Index("ux_customer_code_nocase", func.lower(Customer.__table__.c.code), unique=T
 
 class CostRollup(Model, table=True):
     """Cost data rolled up by (payer, month, linked account, service, charge category,
-    currency, day): what `costs import` stores and rebilling reads."""
+    currency, day, publisher): what `costs import` stores and rebilling reads.
+
+    `publisher` is PublisherName as imported ('' when the file left it empty, and for
+    rows stored before publishers were read: the provider itself); `provider_name` is
+    ServiceProviderName/ProviderName as imported (null for those older rows)."""
 
     __tablename__ = "cost_rollup"
     payer_id: str = Field(primary_key=True, max_length=200)
@@ -150,6 +175,8 @@ class CostRollup(Model, table=True):
     effective_cost: Decimal = Field(sa_type=ExactDecimal)
     list_cost: Decimal = Field(sa_type=ExactDecimal)
     rows: int
+    publisher: str = Field(default="", sa_column=Column(String(200), primary_key=True, server_default=""))
+    provider_name: Optional[str] = Field(default=None, max_length=200)
 
 
 # Bills and summaries read one month for a set of accounts.
@@ -169,6 +196,11 @@ class CostLoad(Model, table=True):
     # exact as text: `costs months` reads these instead of summing the roll-up (which
     # SQLite could only do through floats). Null for a load written without them.
     totals: Optional[str] = None
+    # False for payer-months loaded before msp read PublisherName (schema 5): their
+    # charges count as first-party until the month is imported again.
+    publishers: bool = Field(
+        default=True, sa_column=Column(Boolean, nullable=False, default=True, server_default=false())
+    )
 
 
 class CustomerUser(Model, table=True):
@@ -190,19 +222,51 @@ class CustomerUser(Model, table=True):
 
 
 class PricingRule(Model, table=True):
-    """A margin or discount (percent) or a fee or credit (amount) for one customer."""
+    """A rule of one customer or of one plan (exactly one of the two): a margin, discount
+    or tiered margin that prices cost lines, a fee, credit or percentage fee that is a
+    line of its own, or a support plan that replaces the cloud's support charges."""
 
     __tablename__ = "pricing_rule"
     id: Optional[int] = Field(default=None, primary_key=True)
-    customer: str = Field(
-        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), nullable=False, index=True)
+    customer: Optional[str] = Field(
+        default=None,
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), nullable=True, index=True),
     )
-    kind: str = Field(max_length=16)  # margin, discount, fee, credit
+    kind: str = Field(max_length=16)  # margin, discount, tiered, fee, fee-percent, credit, support
     percent: Optional[Decimal] = Field(default=None, sa_type=ExactDecimal(min_places=0))
     amount: Optional[Decimal] = Field(default=None, sa_type=ExactDecimal)
     currency: Optional[str] = Field(default=None, max_length=8)
     service: Optional[str] = Field(default=None, max_length=200)  # pattern; None = customer-wide
     from_month: Optional[str] = Field(default=None, max_length=7)
+    to_month: Optional[str] = Field(default=None, max_length=7)
+    description: Optional[str] = Field(default=None, max_length=200)
+    created_at: datetime = _ts()
+    created_by: str = Field(max_length=200)
+    plan: Optional[str] = Field(
+        default=None,
+        sa_column=Column(String(64), ForeignKey("pricing_plan.name", ondelete="CASCADE"), nullable=True, index=True),
+    )
+    tiers: Optional[str] = Field(default=None, max_length=400)  # "0:10,10000:7": lower bound:percent
+    volume: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    support: Optional[str] = Field(default=None, max_length=32)  # developer, business, ...
+    minimum: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=true()))
+    account: Optional[str] = Field(default=None, max_length=200)  # pattern; a fee's or credit's account id
+    publisher: Optional[str] = Field(default=None, max_length=200)  # pattern
+    marketplace: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+
+
+class CreditGrant(Model, table=True):
+    """An amount a customer's bills draw down month by month (at most `monthly_cap` a month)."""
+
+    __tablename__ = "credit_grant"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    amount: Decimal = Field(sa_type=ExactDecimal)
+    currency: str = Field(max_length=8)
+    monthly_cap: Optional[Decimal] = Field(default=None, sa_type=ExactDecimal)
+    from_month: str = Field(max_length=7)
     to_month: Optional[str] = Field(default=None, max_length=7)
     description: Optional[str] = Field(default=None, max_length=200)
     created_at: datetime = _ts()
@@ -238,12 +302,13 @@ class RebillTotal(Model, table=True):
 
 
 class BillLine(Model, table=True):
-    """One line of a run: a linked account and service (or a fee or credit)."""
+    """One line of a run: a linked account, service and publisher (or a fee, credit,
+    percentage fee, support or credit-grant draw line)."""
 
     __tablename__ = "bill_line"
     run_id: int = Field(sa_column=Column(ForeignKey("rebill_run.id", ondelete="CASCADE"), primary_key=True))
     line: int = Field(primary_key=True)
-    kind: str = Field(max_length=16)  # usage, fee, credit
+    kind: str = Field(max_length=16)  # usage, fee, credit, fee-percent, support, grant
     linked_account: Optional[str] = Field(default=None, max_length=200)
     service: str = Field(max_length=200)
     currency: str = Field(max_length=8)
@@ -251,6 +316,12 @@ class BillLine(Model, table=True):
     price: Decimal = Field(sa_type=ExactDecimal)  # rounded to cents once, the customer's
     rule_id: Optional[int] = None  # no foreign key: a removed rule still explains old bills
     rule: str = Field(max_length=400)  # what made the price, as it was at the time
+    # PublisherName as imported (the provider's name when the file left it empty) and
+    # the provider's name as imported; null on lines that are not cloud charges.
+    publisher: Optional[str] = Field(default=None, max_length=200)
+    provider: Optional[str] = Field(default=None, max_length=200)
+    grant_id: Optional[int] = Field(default=None, index=True)  # the grant a draw line draws on
+    detail: Optional[str] = Field(default=None, sa_type=Text)  # how the price was computed (tiers, draws)
 
 
 class RebillCooldown(Model, table=True):

@@ -12,15 +12,15 @@ metadata = MetaData()
 v1_customer.to_metadata(metadata)  # the table the foreign keys point at
 
 
-def _customer(**kw: object) -> Column[str]:
-    return Column("customer", String(64), ForeignKey("customer.code", ondelete="CASCADE"), nullable=False, **kw)
+def _customer() -> Column[str]:
+    return Column("customer", String(64), ForeignKey("customer.code", ondelete="CASCADE"), nullable=False, index=True)
 
 
 pricing_rule = Table(
     "pricing_rule",
     metadata,
     Column("id", Integer, primary_key=True),
-    _customer(index=True),
+    _customer(),
     Column("kind", String(16), nullable=False),
     Column("percent", ExactDecimal(min_places=0)),
     Column("amount", ExactDecimal()),
@@ -36,7 +36,7 @@ rebill_run = Table(
     "rebill_run",
     metadata,
     Column("id", Integer, primary_key=True),
-    _customer(index=True),
+    _customer(),
     Column("month", String(7), nullable=False),
     Column("version", Integer, nullable=False),
     Column("basis", String(16), nullable=False),
