@@ -83,7 +83,7 @@ step msp config set issuer_email billing@cloudwise.example
 step msp customers update examplecorp --billing-email ap@examplecorp.example --billing-address '1 Example Way\nSpringfield' >/dev/null
 step msp rebill issue --all --month 2026-05
 step msp rebill issue --all --month 2026-05
-# The margin and fee above reach the bill at the next rebill (no cooldown for the demo):
+# The fee above reaches the bill at the next rebill (no cooldown for the demo):
 # it warns that the invoiced month changed, and issuing again makes a debit note.
 step msp config set rebill_cooldown_hours 0
 step msp rebill --customer examplecorp --month 2026-05
