@@ -73,7 +73,29 @@ step msp rebill --customer examplecorp --month 2026-05 || echo "(exit $? - the c
 step msp pricing add examplecorp --fee 250 --description "Managed services"
 step msp rebill --customer examplecorp --month 2026-05 --dry-run
 step msp rebill show --customer examplecorp --month 2026-05 --explain
-step msp rebill issue --customer examplecorp --month 2026-05
+
+# Invoices: issue the month (an invoice where there is none; a credit or debit note for
+# any later change; nothing twice), render it as HTML and PDF, and e-mail it. The outbox
+# writes the message as a .eml file instead of sending it through smtp_host.
+step msp config set issuer_name "Cloudwise Partners GmbH"
+step msp config set issuer_address 'Hauptstrasse 12\n10115 Berlin\nGermany'
+step msp config set issuer_email billing@cloudwise.example
+step msp customers update examplecorp --billing-email ap@examplecorp.example --billing-address '1 Example Way\nSpringfield' >/dev/null
+step msp rebill issue --all --month 2026-05
+step msp rebill issue --all --month 2026-05
+# The fee above reaches the bill at the next rebill (no cooldown for the demo):
+# it warns that the invoiced month changed, and issuing again makes a debit note.
+step msp config set rebill_cooldown_hours 0
+step msp rebill --customer examplecorp --month 2026-05
+step msp rebill issue --all --month 2026-05
+year=$(date -u +%Y)
+step msp invoices list
+step msp invoices show "DN-$year-000001"
+step msp invoices render "INV-$year-000001" --output "$work/invoice.html"
+step msp invoices render "DN-$year-000001" --output "$work/debit-note.pdf"
+step msp invoices send --month 2026-05 --outbox "$work/outbox"
+step ls "$work/outbox"
+step msp rebill export --month 2026-05 --customer examplecorp --format focus --output "$work/examplecorp-focus.csv"
 step msp rebill status
 step msp rebill margin --month 2026-05 --by rule
 

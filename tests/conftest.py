@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 
 from msp_cli.cli.app import app
 
-# Cost roll-up rows and a billed set of customers for pricing and rebilling tests.
-pytest_plugins = ["cost_rows"]
+# Cost roll-up rows and a billed set of customers for pricing and rebilling tests; a real
+# SMTP server for the delivery tests.
+pytest_plugins = ["cost_rows", "smtp_server"]
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from msp_cli.common.settings import KNOWN_KEYS
+
 from conftest import POSTGRES_URL
 
 SHELLS = ("bash", "zsh", "fish")
@@ -93,13 +95,13 @@ def test_options_complete_with_their_help(run):
         ("msp customers list --format ", ["table", "json", "csv"]),
         ("msp customers list --format J", ["json"]),
         ("msp costs summary --month 2026-10 --by ", ["customer", "account", "service"]),
-        ("msp rebill export --month 2026-10 --format ", ["csv", "json"]),
+        ("msp rebill export --month 2026-10 --format ", ["csv", "json", "focus"]),
         ("msp payers add P9 --name P --provider ", ["aws", "azure", "gcp", "oci", "other"]),
         ("msp customers create NEW --name N --basis e", ["effective"]),
         ("msp customers update ACME --basis ", ["billed", "effective", "list"]),
         ("msp users invite ACME x@y.example --role ", ["admin", "viewer"]),
         ("msp users set-role ann@acme.example ", ["admin", "viewer"]),
-        ("msp config set ", ["db", "actor", "currency", "rebill_cooldown_hours", "timezone"]),
+        ("msp config set ", list(KNOWN_KEYS)),
         ("msp config set t", ["timezone"]),
         ("msp rebill --all --month ", ["current", "previous"]),
         ("msp rebill --all --month=p", ["previous"]),

@@ -99,3 +99,27 @@ def test_delete_unassigns_accounts(seeded):
     assert all(a["customer"] is None and a["assigned_by"] is None for a in accounts)
     # The payer is free again.
     assert run("customers", "create", "OTHER", "--name", "O", "--dedicated", "P2").exit_code == 0
+
+
+def test_billing_contact_is_set_changed_shown_and_cleared(seeded):
+    run = seeded
+    created = run(
+        "customers", "create", "acme", "--name", "Acme", "--billing-email", "AP@Acme.Example",
+        "--billing-address", "1 Main St\\nSpringfield", "--format", "json",
+    )  # fmt: skip
+    assert created.exit_code == 0, created
+    shown = json.loads(created.stdout)
+    assert (shown["billing_email"], shown["billing_address"]) == ("ap@acme.example", "1 Main St\nSpringfield")
+    table = run("customers", "show", "acme").stdout
+    assert "1 Main St, Springfield" in table  # one row in a table
+    assert run("customers", "update", "acme", "--billing-email", "billing@acme.example").exit_code == 0
+    unchanged = run("customers", "update", "acme", "--billing-email", "billing@acme.example")
+    assert unchanged.exit_code == 0 and "unchanged" in unchanged.stderr
+    assert run("customers", "update", "acme", "--billing-address", "").exit_code == 0
+    shown = json.loads(run("customers", "show", "acme", "--format", "json").stdout)
+    assert (shown["billing_email"], shown["billing_address"]) == ("billing@acme.example", None)
+    records = json.loads(run("audit", "list", "--action", "customer.*", "--format", "json").stdout)
+    assert records[0]["details"] == {"billing_address": None}
+    assert records[1]["details"] == {"billing_email": "billing@acme.example"}
+    assert run("customers", "update", "acme", "--billing-email", "nope").exit_code == 2
+    assert run("--as", "x@acme.example", "customers", "update", "acme", "--billing-email", "a@b.example").exit_code == 7

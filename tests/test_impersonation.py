@@ -12,7 +12,6 @@ from user_data import (
     BOB,
     VIC,
     audit_records,
-    set_status,
     two_customers,
     users_in_db,
 )
@@ -77,10 +76,10 @@ def test_unknown_or_disabled_user_is_refused(customers, db_path):
     assert unknown.exit_code == 7
     assert "error: permission denied: unknown user 'nobody@acme.example'" in unknown.stderr
     assert as_(customers, "not an email", "customers", "list").exit_code == 7
-    set_status(db_path, VIC, "disabled")
+    assert customers("users", "disable", VIC).exit_code == 0
     disabled = as_(customers, VIC, "customers", "list")
     assert disabled.exit_code == 7 and f"user '{VIC}' is disabled" in disabled.stderr
-    set_status(db_path, VIC, "active")
+    assert customers("users", "enable", VIC).exit_code == 0
     assert as_(customers, VIC, "customers", "list").exit_code == 0
 
 
@@ -170,7 +169,7 @@ def test_a_customer_user_may_not_impersonate(customers):
 
 
 def test_impersonate_disabled_user_is_refused(customers, db_path):
-    set_status(db_path, VIC, "disabled")
+    assert customers("users", "disable", VIC).exit_code == 0
     result = customers("users", "impersonate", VIC, "--", "true")
     assert result.exit_code == 5
     assert "disabled" in result.stderr

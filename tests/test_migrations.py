@@ -134,8 +134,87 @@ def test_the_previous_release_database_upgrades_with_its_bills_and_invoice(run, 
     assert [(t["currency"], t["price"]) for t in bill["totals"]] == [("USD", "6128.78")]
     assert sum(Decimal(line["price"]) for line in bill["lines"]) == Decimal("6128.78")
     assert bill["invoice"]["number"] == "examplecorp-202605-1"
+    # The invoice of schema 4 is a document now, under its own number, with the bill's lines.
+    documents = as_json(run("--db", db, "invoices", "list", "--format", "json"))
+    assert [(d["number"], d["type"], d["status"], d["total"], d["currency"], d["version"]) for d in documents] == [
+        ("examplecorp-202605-1", "invoice", "issued", "6128.78", "USD", 1)
+    ]
+    invoice = as_json(run("--db", db, "invoices", "show", "examplecorp-202605-1", "--format", "json"))
+    assert len(invoice["lines"]) == 9 and sum(Decimal(line["amount"]) for line in invoice["lines"]) == Decimal(
+        "6128.78"
+    )
+    assert invoice["issued_by"] == "release-0.1" and invoice["deliveries"] == []
+    # Nothing changed since: nothing to issue; new documents get numbers of the new form.
+    nothing = run("--db", db, "rebill", "issue", "--customer", "examplecorp", "--month", "2026-05")
+    assert nothing.exit_code == 0 and "nothing to issue" in nothing.stderr
+    assert (
+        run("--db", db, "customers", "update", "examplecorp", "--billing-email", "ap@examplecorp.example").exit_code
+        == 0
+    )
+    rendered = tmp_path / "old.html"
+    assert run("--db", db, "invoices", "render", "examplecorp-202605-1", "--output", str(rendered)).exit_code == 0
+    assert "6,128.78 USD" in rendered.read_text()
     users = as_json(run("--db", db, "users", "list", "--format", "json"))
     assert [u["email"] for u in users] == ["ann@examplecorp.example", "bob@examplecorp.example"]
     rules = as_json(run("--db", db, "pricing", "list", "--format", "json"))
     assert [r["kind"] for r in rules] == ["margin", "fee"]
     assert run("--db", db, "audit", "verify").exit_code == 0
+
+
+def test_invoices_reissued_before_schema_6_keep_the_newest_valid(fresh_database, run):
+    """`--reissue` (msp 0.1) made a second invoice of one month: the newest stays issued,
+    the earlier is void (superseded); a bill in two currencies gets a document for each."""
+    from sqlalchemy import text
+
+    url = _url(fresh_database("reissued", empty=True))
+    engine = create_engine(url)
+    try:
+        assert upgrade(engine, target=4) == 4
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO customer (code, name, basis, created_at) VALUES ('acme', 'Acme', 'billed', '2026-06-01 00:00:00')"
+                )
+            )
+            for run_id, version in ((1, 1), (2, 2)):
+                conn.execute(
+                    text(
+                        "INSERT INTO rebill_run (id, customer, month, version, basis, triggered_at, triggered_by, status) "
+                        "VALUES (:id, 'acme', '2026-05', :v, 'billed', '2026-06-01 00:00:00', 'op', 'complete')"
+                    ),
+                    {"id": run_id, "v": version},
+                )
+            totals = [(1, "USD", "100.00"), (2, "EUR", "9.00"), (2, "USD", "110.00")]
+            for run_id, currency, price in totals:
+                conn.execute(
+                    text("INSERT INTO rebill_total (run_id, currency, cost, price, lines) VALUES (:r, :c, :p, :p, 1)"),
+                    {"r": run_id, "c": currency, "p": price},
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO bill_line (run_id, line, kind, linked_account, service, currency, cost, price, rule) "
+                        "VALUES (:r, :n, 'usage', 'A1', 'EC2', :c, :p, :p, 'no rule')"
+                    ),
+                    {"r": run_id, "n": 1 if currency == "USD" else 2, "c": currency, "p": price},
+                )
+            for number, sequence, run_id, at in (
+                ("acme-202605-1", 1, 1, "2026-06-02"),
+                ("acme-202605-2", 2, 2, "2026-06-09"),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO invoice (number, customer, month, sequence, run_id, version, issued_at, issued_by) "
+                        "VALUES (:n, 'acme', '2026-05', :s, :r, :r, :at, 'op')"
+                    ),
+                    {"n": number, "s": sequence, "r": run_id, "at": f"{at} 00:00:00"},
+                )
+        assert upgrade(engine) == SCHEMA_VERSION
+        assert "invoice" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    documents = as_json(run("--db", url, "invoices", "list", "--format", "json"))
+    assert [(d["number"], d["status"], d["currency"], d["total"], d["void_reason"]) for d in documents] == [
+        ("acme-202605-1", "void", "USD", "100.00", "superseded by acme-202605-2"),
+        ("acme-202605-2", "issued", "EUR", "9.00", None),
+        ("acme-202605-2-USD", "issued", "USD", "110.00", None),
+    ]

@@ -7,8 +7,9 @@ from freezegun import freeze_time
 
 from msp_cli.access import actors
 from msp_cli.access.actors import Actor
-from msp_cli.billing import invoices, pricing, rebilling, versions
+from msp_cli.billing import delivery, focus_export, issuing, pricing, rebilling, versions
 from msp_cli.common.errors import PermissionDenied
+from msp_cli.common.settings import Issuer, SmtpSettings
 from msp_cli.store.database import Database
 
 from cost_rows import MONTH
@@ -57,7 +58,10 @@ def test_customer_user_sees_own_prices_only(session):
         lambda s: rebilling.rebill(s, USER, customers=["ACME"], month=MONTH),
         lambda s: rebilling.dry_run(s, USER, customers=["ACME"], month=MONTH),
         lambda s: rebilling.rebill_status(s, USER),
-        lambda s: invoices.issue_invoice(s, USER, "ACME", MONTH),
+        lambda s: issuing.issue_documents(s, USER, customers=["ACME"], month=MONTH),
+        lambda s: issuing.void_document(s, USER, "INV-2026-000001", "wrong"),
+        lambda s: delivery.send_documents(s, USER, month=MONTH, smtp=SmtpSettings(), issuer=Issuer()),
+        lambda s: focus_export.focus_export(s, USER, "BETA", MONTH, None),
         lambda s: pricing.add_rule(s, USER, "ACME", margin="1"),
         lambda s: pricing.list_rules(s, USER, "ACME"),
         lambda s: pricing.remove_rule(s, USER, 1),

@@ -172,8 +172,8 @@ def test_rebill_issue_records_the_resolved_month(december, run):
     assert "month previous = 2026-12 (UTC)" in shown.stderr
     assert as_json(shown)["month"] == "2026-12"
     assert "month -1 = 2026-12 (UTC)" in issued.stderr
-    assert as_json(issued)["month"] == "2026-12"
-    (record,) = audit_records(run, "invoice.issue")
+    assert [document["month"] for document in as_json(issued)] == ["2026-12"]
+    (record,) = audit_records(run, "document.issue")
     assert record["details"]["month"] == "2026-12"
     assert record["details"]["resolved_months"]["--month"] == {"typed": "-1", "month": "2026-12", "timezone": "UTC"}
 

@@ -58,6 +58,13 @@ PARAM_VALUES: dict[str, tuple[str, str]] = {
     "service": ("*", "*"),
     "amount": ("100", "100"),
     "grant_id": ("1", "1"),
+    # Documents: BETA's invoice number and ACME's (neither issued in the walk's data: a
+    # customer user is refused both, whether or not they exist).
+    "number": ("INV-2026-000002", "INV-2026-000001"),
+    "numbers": ("INV-2026-000002", "INV-2026-000001"),
+    "reason": ("walk", "walk"),
+    "output": ("/nonexistent/msp-walk.html", "/nonexistent/msp-walk.pdf"),
+    "type_": ("invoice", "credit-note"),
 }
 
 # Commands needing arguments that the table cannot express: path -> argument lists.

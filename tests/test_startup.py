@@ -6,9 +6,22 @@ import sys
 
 import pytest
 
-# The warehouse drivers too (sqlglot, and each engine's SQLAlchemy dialect when installed).
+# The warehouse drivers too (sqlglot, and each engine's SQLAlchemy dialect when installed),
+# and document rendering (Jinja2, fpdf2 and the Pillow and fontTools it brings), which
+# loads only when a document is rendered or e-mailed.
 DRIVERS = {"sqlglot", "sqlalchemy_bigquery", "google", "pyathena", "trino", "snowflake", "databricks"}
-HEAVY = {"sqlalchemy", "sqlmodel", "pydantic", "duckdb", "email_validator", "rich.progress", "psycopg", *DRIVERS}
+RENDERING = {"jinja2", "markupsafe", "fpdf", "PIL", "fontTools"}
+HEAVY = {
+    "sqlalchemy",
+    "sqlmodel",
+    "pydantic",
+    "duckdb",
+    "email_validator",
+    "rich.progress",
+    "psycopg",
+    *DRIVERS,
+    *RENDERING,
+}
 
 
 def imported_modules(*args: str, env: dict[str, str] | None = None) -> set[str]:
@@ -40,7 +53,14 @@ def test_help_and_version_import_nothing_heavy(args):
 
 
 @pytest.mark.parametrize(
-    "args", [("customers", "--help"), ("accounts", "list", "--help"), ("config", "path"), ("costs", "import", "--help")]
+    "args",
+    [
+        ("customers", "--help"),
+        ("accounts", "list", "--help"),
+        ("config", "path"),
+        ("costs", "import", "--help"),
+        ("invoices", "send", "--help"),
+    ],
 )
 def test_subcommand_help_imports_no_database_stack(args):
     # Typer 0.29 coerces option values with pydantic once a subcommand is parsed, so

@@ -44,8 +44,3 @@ def audit_records(db_path: Path, action: str) -> list[dict[str, Any]]:
         db_path, "SELECT actor, as_user, target, details FROM audit_record WHERE action = ? ORDER BY id", action
     )
     return [{"actor": a, "as_user": u, "target": t, "details": json.loads(d)} for a, u, t, d in rows]
-
-
-def set_status(db_path: Path, email: str, status: str) -> None:
-    """There is no command for a user's status yet (a portal sets it); tests set it here."""
-    query(db_path, "UPDATE customer_user SET status = ? WHERE email = ?", status, email)

@@ -720,6 +720,43 @@ CASES += [
         2,
         "cannot write",
     ),
+    # documents: issue, void, render, send, FOCUS export, billing contact, user status
+    *months_on("rebill-issue", ("rebill", "issue", "--customer", "ACME"), "--month"),
+    *months_on("invoices-list", ("invoices", "list"), "--month"),
+    *months_on("invoices-send", ("invoices", "send"), "--month"),
+    *months_on("rebill-export-focus", ("rebill", "export", "--customer", "ACME", "--format", "focus"), "--month"),
+    Case("issue-whom", ("rebill", "issue", "--month", "2026-10"), 2, "--customer CODE (repeatable) or --all"),
+    Case("issue-both", ("rebill", "issue", "--all", "--customer", "ACME", "--month", "2026-10"), 2, "not both"),
+    Case("issue-no-bill", ("rebill", "issue", "--customer", "ACME", "--month", "2026-10"), 3, "no bill for ACME"),
+    Case("invoices-bad-type", ("invoices", "list", "--type", "receipt"), 2, "invalid document type 'receipt'"),
+    Case("invoices-show-unknown", ("invoices", "show", "INV-2026-999999"), 3, "document 'INV-2026-999999' not found"),
+    Case("void-unknown", ("invoices", "void", "INV-2026-999999", "--reason", "x", "--yes"), 3, "not found"),
+    Case("void-without-reason", ("invoices", "void", "INV-2026-999999", "--yes"), 2, "Missing option '--reason'"),
+    Case("void-blank-reason", ("invoices", "void", "INV-2026-999999", "--reason", " ", "--yes"), 2, "give the reason"),
+    Case("void-without-yes", ("invoices", "void", "INV-2026-999999", "--reason", "x"), 2, "without --yes"),
+    Case(
+        "render-bad-suffix", ("invoices", "render", "X", "--output", "{tmp}/x.docx"), 2, "name the file .html or .pdf"
+    ),
+    Case("render-unknown", ("invoices", "render", "X-1", "--output", "{tmp}/x.pdf"), 3, "document 'X-1' not found"),
+    Case("send-nothing-named", ("invoices", "send"), 2, "say what to send"),
+    Case("send-both", ("invoices", "send", "X-1", "--month", "2026-10"), 2, "not both"),
+    Case("send-customer-alone", ("invoices", "send", "--customer", "ACME"), 2, "--customer needs --month"),
+    Case("send-unknown", ("invoices", "send", "X-1"), 3, "document 'X-1' not found"),
+    Case(
+        "focus-without-customer", ("rebill", "export", "--month", "2026-10", "--format", "focus"), 2, "give --customer"
+    ),
+    Case("billing-email-bad", ("customers", "update", "ACME", "--billing-email", "not-an-email"), 2, "invalid email"),
+    Case(
+        "billing-address-control",
+        ("customers", "update", "ACME", "--billing-address", "1 Main St\x1b[2J"),
+        2,
+        "control characters",
+    ),
+    Case("billing-address-long", ("customers", "update", "ACME", "--billing-address", "x" * 1001), 2, "at most 1000"),
+    Case("disable-unknown", ("users", "disable", "ghost@acme.example"), 3, "user 'ghost@acme.example' not found"),
+    Case("smtp-password-key", ("config", "set", "smtp_password", "hunter2"), 2, "smtp_password is not a config key"),
+    Case("smtp-port-bad", ("config", "set", "smtp_port", "0"), 2, "port number from 1 to 65535"),
+    Case("prefix-bad", ("config", "set", "invoice_prefix", "INV 2026/"), 2, "invoice_prefix must be 1-20"),
 ]
 
 

@@ -27,7 +27,7 @@ from cost_rows import cost_row, load_costs
 
 MONTH = "2025-06"
 SERVICES = ("Compute", "Storage", "Network")
-READ_VERBS = {"list", "show", "export", "history", "status", "months", "summary", "match", "verify", "path"}
+READ_VERBS = {"list", "show", "export", "history", "status", "months", "summary", "match", "verify", "path", "render"}
 # Column names and JSON keys that reveal the reseller's side of a bill.
 RESELLER_FIELDS = re.compile(r"\b(cost|margin|rule|rule_id|billed_cost|effective_cost|list_cost)\b", re.I)
 
@@ -39,6 +39,7 @@ class Tenant:
     accounts: dict[str, str] = field(default_factory=dict)  # id -> name
     users: dict[str, str] = field(default_factory=dict)  # email -> name
     amounts: set[Decimal] = field(default_factory=set)
+    invoice: str = ""  # its invoice's number
 
     @property
     def admin(self) -> str:
@@ -47,6 +48,7 @@ class Tenant:
     def tokens(self) -> set[str]:
         """What nobody else may see: code, names, ids, emails, amounts (exact and in cents)."""
         words = {self.code, self.name, *self.accounts, *self.accounts.values(), *self.users, *self.users.values()}
+        words |= {self.invoice} if self.invoice else set()
         amounts = [a for a in self.amounts if a != 0]  # a fee line's cost is zero for everyone
         money = {format(a, "f") for a in amounts} | {format_amount(a) for a in amounts}
         return words | money
@@ -123,11 +125,12 @@ def build(run, db_path, rng: random.Random, tenants: list[Tenant]) -> Tenant:
         bill = json.loads(ok("rebill", "show", "--customer", tenant.code, "--month", MONTH, "--format", "json"))
         tenant.amounts |= {Decimal(line[key]) for line in bill["lines"] for key in ("cost", "price")}
         tenant.amounts |= {Decimal(total[key]) for total in bill["totals"] for key in ("cost", "price")}
-        ok("rebill", "issue", "--customer", tenant.code, "--month", MONTH)
+        issued = json.loads(ok("rebill", "issue", "--customer", tenant.code, "--month", MONTH, "--format", "json"))
+        tenant.invoice = issued[0]["number"]
     return reseller
 
 
-def read_invocations(tenant: Tenant, other: Tenant, user: str, other_user: str):
+def read_invocations(tenant: Tenant, other: Tenant, user: str, other_user: str, outputs: tuple[str, str]):
     """Every read command with the user's own values (every format), then aimed at the
     other customer; parameter values as tests/test_scope_walk.py fills them."""
     own_account, other_account = next(iter(tenant.accounts)), next(iter(other.accounts))
@@ -145,11 +148,22 @@ def read_invocations(tenant: Tenant, other: Tenant, user: str, other_user: str):
         "payer_id": ("PAYX", "PAYX"),
         "month": (MONTH, MONTH),
         "version": ("1", "1"),
+        "number": (tenant.invoice, other.invoice),
+        "numbers": (tenant.invoice, other.invoice),
+        "output": outputs,
     }
     for path, command in walk.leaf_commands():
         if path[-1] in READ_VERBS:
             yield path, values, command
     yield ["rebill"], values, None  # the trigger group with --dry-run only: a read
+
+
+def rendered_text(path: Path) -> str:
+    if path.read_bytes().startswith(b"%PDF"):
+        from pypdf import PdfReader
+
+        return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+    return path.read_text()
 
 
 def reseller_fields(stdout: str) -> list[str]:
@@ -189,7 +203,8 @@ def test_no_user_sees_another_customers_data(seeded, db_path, monkeypatch, tmp_p
         assert not forbidden & tenant.tokens(), "the generated data must be distinct per customer"
         for user in tenant.users:
             other = rng.choice(others)
-            for path, values, command in read_invocations(tenant, other, user, next(iter(other.users))):
+            outputs = (str(tmp_path / "own.pdf"), str(tmp_path / "other.html"))
+            for path, values, command in read_invocations(tenant, other, user, next(iter(other.users)), outputs):
                 monkeypatch.setattr(walk, "PARAM_VALUES", values)
                 if command is None:
                     argument_lists = [
@@ -209,6 +224,15 @@ def test_no_user_sees_another_customers_data(seeded, db_path, monkeypatch, tmp_p
                     assert not reseller_fields(result.stdout), (
                         f"msp --as {user} {typed} showed {reseller_fields(result.stdout)}:\n{result.stdout}"
                     )
+                    for written in map(Path, outputs):  # a file written (a document, an export): the same rules
+                        if written.exists():
+                            text = rendered_text(written)
+                            assert not leaked(text, forbidden), (
+                                f"msp --as {user} {typed} wrote {leaked(text, forbidden)}"
+                            )
+                            assert not reseller_fields(text), f"msp --as {user} {typed} wrote {reseller_fields(text)}"
+                            assert tenant.code in text, text
+                            written.unlink()
             # The user does see its own bill, in prices (so the check above is not vacuous).
             own = run("--as", user, "rebill", "show", "--customer", tenant.code, "--month", MONTH, "--format", "json")
             assert own.exit_code == 0 and tenant.code in own.stdout and json.loads(own.stdout)["lines"], own
@@ -224,5 +248,8 @@ def test_no_user_sees_another_customers_data(seeded, db_path, monkeypatch, tmp_p
         "pricing list",
         "audit list",
         "rebill",
+        "invoices list",
+        "invoices show",
+        "invoices render",
     } <= walked
     assert runs > 300

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from msp_cli.access import audit
 from msp_cli.access.actors import Actor
 from msp_cli.billing.bills import Bill, Line, Total, compute_bills
-from msp_cli.billing.invoices import invoiced_warnings, latest_invoices
+from msp_cli.billing.documents import invoiced, invoiced_warnings
 from msp_cli.billing.versions import latest_runs, run_lines
 from msp_cli.common.clock import iso_time, utcnow
 from msp_cli.common.errors import InvalidInput, MspError, RuleViolation
@@ -284,9 +284,9 @@ def rebill(
 
 def _warn_invoiced(session: Session, result: TriggerResult) -> None:
     rebilled = {o.customer: o for o in result.with_status("rebilled")}
-    for code, invoice in latest_invoices(session, list(rebilled), result.month).items():
+    for code, state in invoiced(session, list(rebilled), result.month).items():
         outcome = rebilled[code]
-        outcome.warnings = invoiced_warnings(invoice, {t.currency: t.price for t in outcome.totals})
+        outcome.warnings = invoiced_warnings(state, {t.currency: t.price for t in outcome.totals})
 
 
 @dataclass

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from msp_cli.access.actors import Actor
 from msp_cli.billing.bills import Line, Total
-from msp_cli.billing.invoices import InvoiceView, latest_invoices
+from msp_cli.billing.documents import Invoiced, invoiced
 from msp_cli.common.errors import NotFound
 from msp_cli.common.months import parse_month
 from msp_cli.directory.lookups import require_customer
 from msp_cli.store.batches import chunked
-from msp_cli.store.models import Account, BillLine, Invoice, RebillRun, RebillTotal
+from msp_cli.store.models import Account, BillLine, Document, RebillRun, RebillTotal
 
 # What a customer user may see of a line and of a total: prices only.
 CUSTOMER_LINE_FIELDS = ("line", "linked_account", "account_name", "service", "publisher", "currency", "price")
@@ -147,7 +147,7 @@ class BillView:
     triggered_by: str
     status: str  # current or superseded
     totals: list[dict[str, Any]] = field(default_factory=list)
-    invoice: InvoiceView | None = None
+    invoice: Invoiced | None = None  # what the month was invoiced at (invoice and notes)
     lines: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -188,7 +188,7 @@ def show_bill(
         run.triggered_by,
         "current" if run.version == current.version else "superseded",
         _total_dicts(run_totals(session, [run.id])[run.id], actor),
-        latest_invoices(session, [customer.code], month).get(customer.code),
+        invoiced(session, [customer.code], month).get(customer.code),
         [_line_dict(n, line, fields, names) for n, line in enumerate(lines, start=1)],
     )
 
@@ -213,10 +213,13 @@ def bill_history(
     newest: dict[tuple[str, str], int] = {}
     for run in runs:
         newest[(run.customer, run.month)] = max(newest.get((run.customer, run.month), 0), run.version)
-    inv = Invoice.__table__
-    invoiced: dict[int, str] = {}
+    # The number of the document that froze each version (an invoice, or a note).
+    doc = Document.__table__
+    frozen_by: dict[int, str] = {}
     for chunk in chunked([run.id for run in runs]):
-        invoiced.update(dict(session.execute(select(inv.c.run_id, inv.c.number).where(inv.c.run_id.in_(chunk))).all()))
+        query = select(doc.c.run_id, doc.c.number).where(doc.c.run_id.in_(chunk)).order_by(doc.c.id)
+        for run_id, number in session.execute(query):
+            frozen_by[run_id] = f"{frozen_by[run_id]}, {number}" if run_id in frozen_by else number
     rows = []
     for run in runs:
         base = {
@@ -228,7 +231,7 @@ def bill_history(
             "status": "current" if newest[(run.customer, run.month)] == run.version else "superseded",
         }
         for total in _total_dicts(totals[run.id], actor) or [{"currency": None, "cost": None, "price": None}]:
-            row = {**base, **total, "invoice": invoiced.get(run.id)}
+            row = {**base, **total, "invoice": frozen_by.get(run.id)}
             if prices_only(actor):
                 row.pop("cost", None)
             rows.append(row)
@@ -243,12 +246,14 @@ class BillExport:
     rows: list[dict[str, Any]]
 
 
-def export_lines(session: Session, actor: Actor, month: str) -> BillExport:
-    """The lines of every customer's current version for the month (a customer user: its
-    own, prices only)."""
+def export_lines(session: Session, actor: Actor, month: str, *, customer: str | None = None) -> BillExport:
+    """The lines of every customer's current version for the month (one customer's with
+    `customer`; a customer user: its own, prices only)."""
     month = parse_month(month)
     customers = None
-    if not actor.is_operator:
+    if customer is not None:
+        customers = [require_customer(session, actor, customer, "export this customer's bills").code]
+    elif not actor.is_operator:
         customers = [require_customer(session, actor, actor.customer or "", "export bills").code]
     runs = latest_runs(session, customers, month)
     ordered = sorted(runs.values(), key=lambda run: run.customer.lower())

@@ -33,13 +33,17 @@ def show(ctx: typer.Context, fmt: Format = FORMAT) -> None:
         # One object: {"db": ..., "actor": ...}, plus where each came from.
         app_ctx.write_json({**{r["key"]: r["value"] for r in rows}, "sources": {r["key"]: r["source"] for r in rows}})
         return
+    if fmt is Format.table:  # one line per setting: a multi-line address reads as typed
+        rows = [
+            {**r, "value": r["value"].replace("\n", "\\n") if isinstance(r["value"], str) else r["value"]} for r in rows
+        ]
     app_ctx.emit(rows, COLUMNS, fmt)
 
 
 @app.command("set")
 def set_(
     ctx: typer.Context,
-    key: str = typer.Argument(..., help="A setting's name (msp config show lists them)."),
+    key: str = typer.Argument(..., help="A setting (msp config show lists them; the SMTP password is not one)."),
     value: str = typer.Argument(..., help="The new value."),
 ) -> None:
     """Write one setting to the config file (recorded in the audit log of the database in
@@ -53,9 +57,10 @@ def set_(
     unresolved_actor(settings.actor, settings.as_user).require_operator("change the configuration")
     path = settings.config_path
     stored = write_setting(path, key, value)
-    shown = mask_url(str(stored)) if key == "db" else stored
-    _record_in_audit_log(app_ctx, key, shown)
-    app_ctx.say(f"{key} = {shown} (in {path})")
+    recorded = mask_url(str(stored)) if key == "db" else stored
+    _record_in_audit_log(app_ctx, key, recorded)
+    one_line = str(recorded).replace("\n", "\\n")  # an address's lines, shown on one line
+    app_ctx.say(f"{key} = {one_line} (in {path})")
 
 
 def _record_in_audit_log(app_ctx: context.AppContext, key: str, value: object) -> None:

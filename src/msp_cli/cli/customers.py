@@ -33,10 +33,18 @@ LIST_COLUMNS = [
 ]
 DETAIL_COLUMNS = [
     *LIST_COLUMNS[:7],
+    Column("billing_email", "billing email"),
+    Column("billing_address", "billing address"),
     Column("user_count", "users"),
     Column("last_rebill", "last rebill"),
     Column("created_at", "created"),
 ]
+BILLING_EMAIL = typer.Option(
+    None, "--billing-email", metavar="EMAIL", help="Where invoices are e-mailed ('' clears; default: admin users)."
+)
+BILLING_ADDRESS = typer.Option(
+    None, "--billing-address", metavar="TEXT", help="Postal address printed on invoices ('\\n' starts a line)."
+)
 ACCOUNT_COLUMNS = [
     Column("id"),
     Column("name"),
@@ -55,7 +63,12 @@ def _show(app_ctx: context.AppContext, detail: Any, fmt: Format, hidden: tuple[s
         columns = visible([*DETAIL_COLUMNS, Column("accounts")], hidden)
         write_csv(app_ctx.stdout, [shown], columns, tty=app_ctx.terminal.stdout_tty)
     else:
-        app_ctx.print_record(shown, visible(DETAIL_COLUMNS, hidden))
+        # A table row stays one line: the address's lines are joined.
+        record = shown if isinstance(shown, dict) else vars(shown)
+        address = record.get("billing_address")
+        app_ctx.print_record(
+            {**record, "billing_address": address and address.replace("\n", ", ")}, visible(DETAIL_COLUMNS, hidden)
+        )
         accounts = without(detail.accounts, hidden)
         columns = visible(ACCOUNT_COLUMNS, hidden)
         if accounts:
@@ -78,6 +91,8 @@ def create(
     ),
     basis: str = typer.Option("billed", "--basis", help="Cost basis for bills: billed, effective or list."),
     plan: str = typer.Option(None, "--plan", metavar="NAME", help="Price with this pricing plan's rules."),
+    billing_email: str = BILLING_EMAIL,
+    billing_address: str = BILLING_ADDRESS,
     fmt: Format = FORMAT,
 ) -> None:
     """Create a customer; a dedicated customer receives its payers' accounts automatically."""
@@ -95,6 +110,8 @@ def create(
             exclude=exclude,
             basis=basis,
             plan=plan,
+            billing_email=billing_email,
+            billing_address=billing_address,
         )
         hidden = hidden_fields(actor)
     app_ctx.chatter(f"created customer {detail.code} with {len(detail.accounts)} linked accounts")
@@ -143,6 +160,8 @@ def update(
     basis: str = typer.Option(None, "--basis", help="billed, effective or list."),
     plan: str = typer.Option(None, "--plan", metavar="NAME", help="Price with this pricing plan's rules."),
     no_plan: bool = typer.Option(False, "--no-plan", help="Remove the pricing plan (own rules stay)."),
+    billing_email: str = BILLING_EMAIL,
+    billing_address: str = BILLING_ADDRESS,
     fmt: Format = FORMAT,
 ) -> None:
     """Change a customer. Auto-assigned accounts follow the new patterns; manual ones stay."""
@@ -163,6 +182,8 @@ def update(
             basis=basis,
             plan=plan,
             no_plan=no_plan,
+            billing_email=billing_email,
+            billing_address=billing_address,
         )
     if not result.changes:
         app_ctx.say(f"customer {detail.code} unchanged")

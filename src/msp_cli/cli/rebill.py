@@ -1,5 +1,5 @@
 """`msp rebill`: compute bills (the group itself, with --customer/--all), and read them
-back (show, history, status, export), and issue invoices."""
+back (show, history, status, export, margin), and issue invoices and notes."""
 
 from __future__ import annotations
 
@@ -80,14 +80,15 @@ STATUS_COLUMNS = [
     Column("next_allowed_at", "next allowed"),
     Column("ready"),
 ]
-INVOICE_COLUMNS = [
+ISSUE_COLUMNS = [
     Column("number"),
+    Column("type"),
     Column("customer"),
     Column("month"),
-    Column("version"),
-    Column("issued_at", "issued"),
-    Column("issued_by", "by"),
-    Column("total_text", "total"),
+    Column("version", justify="right"),
+    Column("total", money=True),
+    Column("currency"),
+    Column("refers_to", "refers to"),
 ]
 
 
@@ -129,6 +130,10 @@ def _run_trigger(app_ctx: context.AppContext, customers: list[str], all_: bool, 
     for o in result.outcomes:
         for warning in o.warnings:
             app_ctx.warn(warning)
+    if any(o.warnings for o in result.outcomes):
+        app_ctx.say(
+            f"hint: msp rebill issue --all --month {result.month} issues a credit or debit note for each difference"
+        )
     if fmt is Format.json:
         app_ctx.write_json(result.outcomes)
     else:
@@ -264,7 +269,7 @@ def show(
             "version": f"{bill.version} of {bill.current_version} ({bill.status})",
             "triggered": f"{iso_time(bill.triggered_at)} by {bill.triggered_by}",
             "total": _totals_text(bill.totals),
-            "invoiced": f"{format_totals(invoice.total)} ({invoice.number}, version {invoice.version})"
+            "invoiced": f"{format_totals(invoice.total)} ({', '.join(invoice.documents)}, version {invoice.version})"
             if invoice
             else "not invoiced",
         }
@@ -305,26 +310,34 @@ def status(ctx: typer.Context, fmt: Format = FORMAT) -> None:
 class ExportFormat(str, Enum):
     csv = "csv"
     json = "json"
+    focus = "focus"
 
 
 @app.command("export")
 def export(
     ctx: typer.Context,
     month: str = MONTH,
+    customer: str = typer.Option(None, "--customer", metavar="CODE", help="Only this customer (needed for focus)."),
     output: str = typer.Option(
         None, "--output", "-o", metavar="FILE", help="Write to FILE instead of standard output."
     ),
-    fmt: ExportFormat = typer.Option(ExportFormat.csv, "--format", "-f", case_sensitive=False, help="csv or json."),
+    fmt: ExportFormat = typer.Option(
+        ExportFormat.csv, "--format", "-f", case_sensitive=False, help="csv, json, or focus (FOCUS 1.2 CSV)."
+    ),
 ) -> None:
-    """Export the month's current bill lines of every customer.
+    """Export the month's current bill lines of every customer (or one).
 
     Columns: customer,month,version,linked_account,service,publisher,cost,price,currency,rule
-    (customer users: without cost and rule)."""
+    (customer users: without cost and rule). --format focus writes one customer's bill as a
+    FOCUS 1.2 file that `msp costs import` reads back to the same prices."""
     from msp_cli.billing.versions import export_lines
 
     app_ctx = context.get(ctx)
+    if fmt is ExportFormat.focus:
+        _export_focus(app_ctx, month, customer, output)
+        return
     with app_ctx.session(write=False) as (session, actor):
-        export = export_lines(session, actor, month)
+        export = export_lines(session, actor, month, customer=customer)
     with app_ctx.output(output) as stream:
         if fmt is ExportFormat.json:
             write_json(stream, export.rows)
@@ -335,26 +348,60 @@ def export(
         app_ctx.chatter(f"exported {len(export.rows)} lines to {output}")
 
 
+def _export_focus(app_ctx: context.AppContext, month: str, customer: str | None, output: str | None) -> None:
+    from msp_cli.billing.focus_export import focus_export, write_focus_csv
+    from msp_cli.common.errors import InvalidInput
+
+    if not customer:
+        raise InvalidInput("--format focus exports one customer's bill: give --customer CODE")
+    issuer = app_ctx.settings.issuer.name
+    with app_ctx.session(write=False) as (session, actor):
+        exported = focus_export(session, actor, customer, month, issuer)
+    with app_ctx.output(output) as stream:
+        write_focus_csv(stream, exported)
+    if not issuer:
+        app_ctx.warn("issuer_name is not set: fees and credits name no provider (msp config set issuer_name NAME)")
+    if output not in (None, "-"):
+        app_ctx.chatter(
+            f"exported {len(exported.rows)} FOCUS rows of {exported.customer} {exported.month} "
+            f"(version {exported.version}) to {output}"
+        )
+
+
 @app.command("issue")
 def issue(
     ctx: typer.Context,
-    customer: str = typer.Option(..., "--customer", metavar="CODE", help="Customer code (any case)."),
-    month: str = MONTH,
-    reissue: bool = typer.Option(False, "--reissue", help="Issue a further invoice for a month already invoiced."),
+    customer: list[str] = typer.Option([], "--customer", metavar="CODE", help="Issue for this customer (repeatable)."),
+    all_: bool = typer.Option(False, "--all", help="Every customer with a bill for the month."),
+    month: str = month_option(None),
     fmt: Format = FORMAT,
 ) -> None:
-    """Freeze the current version of a customer's bill as the month's invoice."""
-    from msp_cli.billing.invoices import issue_invoice
-    from msp_cli.common.money import format_totals
+    """Issue the month's documents from the current bills: an invoice where there is none,
+    a credit or debit note where the bill changed since, nothing where nothing changed."""
+    from msp_cli.billing.issuing import issue_documents
+    from msp_cli.common.money import format_money
 
     app_ctx = context.get(ctx)
     with app_ctx.session() as (session, actor):
-        invoice = issue_invoice(session, actor, customer, month, reissue=reissue)
-    app_ctx.chatter(f"issued invoice {invoice.number}: {format_totals(invoice.total)}")
-    if fmt is Format.json:
-        app_ctx.write_json(invoice)
-    else:
-        app_ctx.emit_one({**vars(invoice), "total_text": format_totals(invoice.total)}, INVOICE_COLUMNS, fmt)
+        result = issue_documents(
+            session,
+            actor,
+            customers=customer,
+            all_customers=all_,
+            month=month,
+            prefixes=app_ctx.settings.document_prefixes,
+        )
+    for document in result.issued:
+        refers = f" (refers to {document.refers_to})" if document.refers_to else ""
+        app_ctx.chatter(
+            f"issued {document.type} {document.number}: {document.customer} {document.month} "
+            f"{format_money(document.total, document.currency)}{refers}"
+        )
+    if not result.issued:
+        app_ctx.say(f"{result.month}: nothing to issue")
+        if fmt is Format.table:
+            return  # no empty table under the message
+    app_ctx.emit(result.issued, ISSUE_COLUMNS, fmt)
 
 
 class MarginBy(str, Enum):

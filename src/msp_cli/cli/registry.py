@@ -30,6 +30,10 @@ GROUPS: dict[str, Group] = {
         "msp_cli.cli.rebill",
         "Rebill customers for a month and read the bills: msp rebill (--customer CODE... | --all) --month YYYY-MM.",
     ),
+    "invoices": Group(
+        "msp_cli.cli.invoices",
+        "Invoices, credit and debit notes: list, show, void, render as HTML or PDF, send by e-mail.",
+    ),
     "audit": Group("msp_cli.cli.audit", "The audit log: who changed what, hash-chained."),
     "config": Group("msp_cli.cli.config", "Show and change settings (TOML config file)."),
     "db": Group("msp_cli.cli.db", "The database as a whole: copy it to PostgreSQL or a backup file."),

@@ -13,6 +13,7 @@ from msp_cli.cli.output import (
     write_csv,
 )
 from msp_cli.cli.registry import group_app
+from msp_cli.common.errors import Partial
 
 app = group_app("users")
 
@@ -35,19 +36,50 @@ def invite(
     emails: list[str] = EMAIL_ARGS,
     role: str = typer.Option("viewer", "--role", help="admin or viewer."),
     name: str = typer.Option(None, "--name", help="Display name (one email only)."),
+    send: bool = typer.Option(False, "--send", help="E-mail each new user an invitation."),
+    outbox: str = typer.Option(
+        None, "--outbox", metavar="DIR", help="Write the invitations as .eml files to DIR instead of sending."
+    ),
     fmt: Format = FORMAT,
 ) -> None:
-    """Invite users to a customer; all addresses are checked first, then all are written."""
+    """Invite users to a customer; all addresses are checked first, then all are written.
+
+    With --send (or --outbox), each new user gets an invitation e-mail naming the customer,
+    the issuer and its role; exit 6 if an address was refused."""
     from msp_cli.directory.users import invite_users
 
     app_ctx = context.get(ctx)
+    sending = send or outbox is not None
     with app_ctx.session() as (session, actor):
         result = invite_users(session, actor, code, emails, role=role, name=name)
+        sent = None
+        if sending and result.invited:
+            from msp_cli.directory.invitations import send_invitations
+
+            settings = app_ctx.settings
+            sent = send_invitations(
+                session,
+                actor,
+                result.customer,
+                result.invited,
+                smtp=settings.smtp,
+                issuer=settings.issuer,
+                outbox=outbox,
+            )
     for user in result.unchanged:
         app_ctx.say(f"{user.email} is already a user of {result.customer} (unchanged)")
     if result.invited:
         app_ctx.chatter(f"invited {len(result.invited)} users to {result.customer}")
     app_ctx.emit(result.invited + result.unchanged, COLUMNS, fmt)
+    if sent is not None:
+        where = f"written to {outbox}" if outbox else "sent"
+        for failure in sent.failed:
+            app_ctx.say(f"failed: invitation to {failure.email}: {failure.error}")
+        app_ctx.say(f"{count(len(sent.sent), 'invitation')} {where}, {len(sent.failed)} failed")
+        if sent.failed:
+            raise Partial(
+                f"{len(sent.failed)} of {len(sent.failed) + len(sent.sent)} invitations failed", reported=True
+            )
 
 
 @app.command("import")
@@ -141,6 +173,34 @@ def set_role(
     if not changed:
         app_ctx.say(f"{user.email} already has role {user.role} (unchanged)")
     app_ctx.emit_one(user, COLUMNS, fmt)
+
+
+def _set_status(ctx: typer.Context, email: str, status: str, fmt: Format) -> None:
+    from msp_cli.directory.users import set_status
+
+    app_ctx = context.get(ctx)
+    with app_ctx.session() as (session, actor):
+        user, changed = set_status(session, actor, email, status)
+    if not changed:
+        app_ctx.say(f"{user.email} is already {status} (unchanged)")
+    app_ctx.emit_one(user, COLUMNS, fmt)
+
+
+@app.command("disable")
+def disable(
+    ctx: typer.Context, email: str = typer.Argument(..., help="Email address (any case)."), fmt: Format = FORMAT
+) -> None:
+    """Disable a user: it is sent nothing and cannot be acted as (--as is refused)."""
+    _set_status(ctx, email, "disabled", fmt)
+
+
+@app.command("enable")
+def enable(
+    ctx: typer.Context, email: str = typer.Argument(..., help="Email address (any case)."), fmt: Format = FORMAT
+) -> None:
+    """Enable a user (status active): an active admin receives its customer's invoices
+    when the customer has no billing_email."""
+    _set_status(ctx, email, "active", fmt)
 
 
 @app.command("remove")

@@ -10,6 +10,7 @@ from msp_cli.common.text import has_controls, plain_spaces, shown, spaces_for_co
 CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 MAX_NAME = 200
 MAX_ID = 200
+MAX_ADDRESS = 1000
 PROVIDERS = ("aws", "azure", "gcp", "oci", "other")
 BASES = ("billed", "effective", "list")
 # Azure writes ids as resource paths; msp keeps their last meaningful segment, however the
@@ -83,3 +84,17 @@ def validate_choice(value: str, choices: tuple[str, ...], what: str) -> str:
     if normalised not in choices:
         raise InvalidInput(f"invalid {what} {shown(value)}: choose one of {', '.join(choices)}")
     return normalised
+
+
+def clean_address(value: str, what: str) -> str:
+    """A postal address: printable lines (a typed `\\n` starts a new line), at most 1000
+    characters, trimmed."""
+    text = value.replace("\\n", "\n").replace("\r\n", "\n").strip()
+    if not text:
+        raise InvalidInput(f"{what} must not be empty")
+    if len(text) > MAX_ADDRESS:
+        raise InvalidInput(f"{what} is {len(text)} characters long (at most {MAX_ADDRESS})")
+    lines = [line.strip() for line in text.split("\n")]
+    if not all(line.isprintable() for line in lines):
+        raise InvalidInput(f"{what} contains control characters")
+    return "\n".join(line for line in lines if line)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,7 +18,7 @@ import tomli_w
 from msp_cli.common.clock import time_zone
 from msp_cli.common.errors import InvalidInput, write_error
 from msp_cli.common.money import DEFAULT_CURRENCY, is_currency_code, parse_decimal
-from msp_cli.common.naming import validate_name
+from msp_cli.common.naming import clean_address, validate_name
 from msp_cli.common.text import shown
 
 APP_NAME = "msp"
@@ -37,7 +38,51 @@ KNOWN_KEYS: dict[str, tuple[str | None, str]] = {
         "MSP_TIMEZONE",
         f"IANA time zone in which --month current, previous and -N are resolved (default: {DEFAULT_TIMEZONE})",
     ),
+    "invoice_prefix": ("MSP_INVOICE_PREFIX", "prefix of invoice numbers (default: INV-)"),
+    "credit_note_prefix": ("MSP_CREDIT_NOTE_PREFIX", "prefix of credit note numbers (default: CN-)"),
+    "debit_note_prefix": ("MSP_DEBIT_NOTE_PREFIX", "prefix of debit note numbers (default: DN-)"),
+    "issuer_name": ("MSP_ISSUER_NAME", "your company's name on invoices and e-mails"),
+    "issuer_address": ("MSP_ISSUER_ADDRESS", "your postal address on invoices (\\n starts a new line)"),
+    "issuer_tax_id": ("MSP_ISSUER_TAX_ID", "your tax or VAT id on invoices"),
+    "issuer_email": ("MSP_ISSUER_EMAIL", "your billing contact address on invoices"),
+    "smtp_host": ("MSP_SMTP_HOST", "SMTP server that sends invoices and invitations"),
+    "smtp_port": ("MSP_SMTP_PORT", "SMTP port (default: 587; 465 means TLS from the start)"),
+    "smtp_username": ("MSP_SMTP_USERNAME", "SMTP login (the password only from MSP_SMTP_PASSWORD)"),
+    "smtp_starttls": ("MSP_SMTP_STARTTLS", "upgrade the SMTP connection with STARTTLS (default: true)"),
+    "smtp_from": ("MSP_SMTP_FROM", "sender of e-mails (default: issuer_email)"),
 }
+# The SMTP password is a secret: read from the environment only, never a config key.
+SMTP_PASSWORD_ENV = "MSP_SMTP_PASSWORD"
+SECRET_KEYS = ("smtp_password",)
+DEFAULT_PREFIXES = {"invoice": "INV-", "credit-note": "CN-", "debit-note": "DN-"}
+PREFIX_RE = re.compile(r"[A-Za-z0-9._-]{1,20}")
+TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """Who issues the documents: printed on invoices, named in e-mails and FOCUS exports."""
+
+    name: str | None = None
+    address: str | None = None
+    tax_id: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where mail goes (see common.mail); `password` from MSP_SMTP_PASSWORD only."""
+
+    host: str | None = None
+    port: int = 587
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    starttls: bool = True
+    sender: str | None = None  # smtp_from, else issuer_email
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
 
 
 def default_config_path() -> Path:
@@ -62,6 +107,11 @@ def login_name() -> str:
 
 def validate_setting(key: str, value: str) -> str | int | float:
     """Check a value given to `config set` and return it in its stored type."""
+    if key in SECRET_KEYS:
+        raise InvalidInput(
+            f"{key} is not a config key: msp never writes the SMTP password to a file",
+            hint=f"set it in the environment: export {SMTP_PASSWORD_ENV}=...",
+        )
     if key not in KNOWN_KEYS:
         known = ", ".join(sorted(KNOWN_KEYS))
         raise InvalidInput(f"unknown setting {shown(key)}", hint=f"known settings: {known}")
@@ -85,6 +135,40 @@ def validate_setting(key: str, value: str) -> str | int | float:
         return validate_name(value, "actor")
     if key == "timezone":
         time_zone(value)  # InvalidInput naming the zone
+        return value
+    return _validate_document_setting(key, value)
+
+
+def _validate_document_setting(key: str, value: str) -> str | int | bool:
+    """Numbering, issuer and SMTP settings, and the other text settings (db)."""
+    if key.endswith("_prefix"):
+        if PREFIX_RE.fullmatch(value) is None:
+            raise InvalidInput(f"{key} must be 1-20 letters, digits, '-', '_' or '.', not {shown(value)}")
+        return value
+    if key == "smtp_port":
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 65535:
+            raise InvalidInput(f"smtp_port must be a port number from 1 to 65535, not {shown(value)}")
+        return int(value)
+    if key == "smtp_starttls":
+        if value.lower() in TRUE_WORDS:
+            return True
+        if value.lower() in FALSE_WORDS:
+            return False
+        raise InvalidInput(f"smtp_starttls must be true or false, not {shown(value)}")
+    if key == "issuer_address":
+        return clean_address(value, key)
+    if key in ("issuer_email", "smtp_from"):
+        from email.utils import parseaddr
+
+        from msp_cli.common.emails import normalise_email
+
+        _, address = parseaddr(value)
+        normalise_email(address or value)  # raises InvalidInput naming the address
+        return value
+    if key == "db":
+        return value  # a path or URL: checked when the database is opened
+    if len(value) > 200 or not value.isprintable() or (key in ("smtp_host", "smtp_username") and " " in value):
+        raise InvalidInput(f"invalid {key} {shown(value)}")
     return value
 
 
@@ -98,6 +182,7 @@ class Settings:
     values: dict[str, object] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     as_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)  # never shown, never written
 
     @property
     def unknown_keys(self) -> list[str]:
@@ -123,6 +208,34 @@ class Settings:
     @property
     def timezone(self) -> str:
         return str(self.values["timezone"])
+
+    def text(self, key: str) -> str | None:
+        value = self.values.get(key)
+        return None if value is None or value == "" else str(value)
+
+    @property
+    def document_prefixes(self) -> dict[str, str]:
+        """Number prefix per document type: invoice, credit-note, debit-note."""
+        keys = {"invoice": "invoice_prefix", "credit-note": "credit_note_prefix", "debit-note": "debit_note_prefix"}
+        return {kind: self.text(key) or DEFAULT_PREFIXES[kind] for kind, key in keys.items()}
+
+    @property
+    def issuer(self) -> Issuer:
+        return Issuer(
+            self.text("issuer_name"), self.text("issuer_address"), self.text("issuer_tax_id"), self.text("issuer_email")
+        )
+
+    @property
+    def smtp(self) -> SmtpSettings:
+        """Where mail goes; the password comes from MSP_SMTP_PASSWORD only."""
+        return SmtpSettings(
+            host=self.text("smtp_host"),
+            port=int(str(self.values["smtp_port"])),
+            username=self.text("smtp_username"),
+            password=self.smtp_password,
+            starttls=bool(self.values["smtp_starttls"]),
+            sender=self.text("smtp_from") or self.text("issuer_email"),
+        )
 
 
 def read_config_file(path: Path) -> dict[str, object]:
@@ -156,6 +269,12 @@ def load_settings(
     else:
         config_path, config_source = default_config_path(), "default"
     file_values = read_config_file(config_path)
+    for key in SECRET_KEYS:
+        if key in file_values:
+            raise InvalidInput(
+                f"{config_path}: {key} is not a config key: msp never reads the SMTP password from a file",
+                hint=f"remove it from the file and set {SMTP_PASSWORD_ENV} in the environment",
+            )
     settings = Settings(config_path=config_path, config_source=config_source, file_values=file_values)
 
     defaults: dict[str, object] = {
@@ -164,6 +283,11 @@ def load_settings(
         "currency": DEFAULT_CURRENCY,
         "rebill_cooldown_hours": DEFAULT_COOLDOWN_HOURS,
         "timezone": DEFAULT_TIMEZONE,
+        "invoice_prefix": DEFAULT_PREFIXES["invoice"],
+        "credit_note_prefix": DEFAULT_PREFIXES["credit-note"],
+        "debit_note_prefix": DEFAULT_PREFIXES["debit-note"],
+        "smtp_port": 587,
+        "smtp_starttls": True,
     }
     flags = {"db": db}
     for key, (env_var, _) in KNOWN_KEYS.items():
@@ -174,21 +298,24 @@ def load_settings(
         elif key in file_values:
             settings.values[key], settings.sources[key] = file_values[key], "config file"
         else:
-            settings.values[key], settings.sources[key] = defaults[key], "default"
+            settings.values[key], settings.sources[key] = defaults.get(key), "default"
     if settings.values["db"] is None:
         settings.values["db"] = str(default_db_path())
     if settings.values["actor"] is None:
         settings.values["actor"] = login_name()
-    for key in ("actor", "currency", "rebill_cooldown_hours", "timezone"):
+    for key in KNOWN_KEYS:
         source = settings.sources[key]
-        if source == "default":
+        if source == "default" or key == "db":
             continue
         try:
-            settings.values[key] = validate_setting(key, str(settings.values[key]))
+            value = settings.values[key]
+            text_value = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            settings.values[key] = validate_setting(key, text_value)
         except InvalidInput as exc:  # say where the bad value came from
             where = str(config_path) if source == "config file" else source
             raise InvalidInput(f"{where}: {exc}", hint=exc.hint)
     settings.as_user = as_user or env.get("MSP_AS") or None
+    settings.smtp_password = env.get(SMTP_PASSWORD_ENV) or None
     return settings
 
 

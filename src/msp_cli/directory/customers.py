@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from msp_cli.access import audit
 from msp_cli.access.actors import Actor
 from msp_cli.common.clock import utcnow
+from msp_cli.common.emails import normalise_email
 from msp_cli.common.errors import Conflict, InvalidInput, NotFound
-from msp_cli.common.naming import BASES, validate_choice, validate_code, validate_name
+from msp_cli.common.naming import BASES, clean_address, validate_choice, validate_code, validate_name
 from msp_cli.common.patterns import clean_patterns, fold
 from msp_cli.common.text import shown
 from msp_cli.directory import assignment
@@ -33,7 +34,7 @@ from msp_cli.store.models import (
     CustomerExclude,
     CustomerPayer,
     CustomerUser,
-    Invoice,
+    Document,
     RebillRun,
 )
 
@@ -59,6 +60,8 @@ class CustomerView:
     account_count: int
     created_at: datetime
     plan: str | None = None  # the pricing plan (the reseller's view only)
+    billing_email: str | None = None
+    billing_address: str | None = None
 
 
 @dataclass
@@ -98,6 +101,8 @@ def _views(session: Session, actor: Actor, code: str | None = None) -> list[Cust
             r.accounts,
             r.created_at,
             r.plan if actor.is_operator else None,  # pricing is the reseller's own set-up
+            r.billing_email,
+            r.billing_address,
         )
         for r in rows
     ]
@@ -141,11 +146,14 @@ def create_customer(
     exclude: Sequence[str] = (),
     basis: str = "billed",
     plan: str | None = None,
+    billing_email: str | None = None,
+    billing_address: str | None = None,
 ) -> CustomerDetail:
     actor.require_operator("create customers")
     code = validate_code(code)
     name = validate_name(name)
     basis = validate_choice(basis, BASES, "basis")
+    contact = billing_contact(billing_email, billing_address)
     patterns = clean_patterns(exclude)
     existing = find_customer(session, code)
     if existing is not None:
@@ -154,7 +162,9 @@ def create_customer(
     payer_ids = require_payers_free(session, dedicated, None)
     account_ids = require_accounts_free(session, accounts, None) if accounts else []
     session.execute(
-        Customer.__table__.insert().values(code=code, name=name, basis=basis, plan=plan_name, created_at=utcnow())
+        Customer.__table__.insert().values(
+            code=code, name=name, basis=basis, plan=plan_name, created_at=utcnow(), **contact
+        )
     )
     _write_patterns(session, code, add=patterns)
     _write_payers(session, code, add=payer_ids)
@@ -170,12 +180,24 @@ def create_customer(
             "exclude": patterns,
             "accounts": account_ids,
             "plan": plan_name,
+            **contact,
         },
     )
     if account_ids:
         assignment.set_owner(session, account_ids, code, "manual")
     assignment.auto_assign(session, actor, customer=code)
     return show_customer(session, actor, code)
+
+
+def billing_contact(email: str | None, address: str | None) -> dict[str, str | None]:
+    """The billing fields given (an empty value clears one): where documents are e-mailed
+    and the address printed on them."""
+    contact: dict[str, str | None] = {}
+    if email is not None:
+        contact["billing_email"] = normalise_email(email) if email.strip() else None
+    if address is not None:
+        contact["billing_address"] = clean_address(address, "billing address") if address.strip() else None
+    return contact
 
 
 def _write_patterns(session: Session, code: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
@@ -216,6 +238,8 @@ def update_customer(
     basis: str | None = None,
     plan: str | None = None,
     no_plan: bool = False,
+    billing_email: str | None = None,
+    billing_address: str | None = None,
 ) -> tuple[CustomerDetail, CustomerChanges]:
     """Change a customer; auto-assigned accounts follow the new patterns and payers."""
     actor.require_operator("change customers")
@@ -223,19 +247,24 @@ def update_customer(
         raise InvalidInput("give --plan NAME or --no-plan, not both")
     customer = require_customer(session, actor, code)
     code = customer.code
+    contact = billing_contact(billing_email, billing_address)
     if (
         name is None
         and basis is None
         and plan is None
+        and not contact
         and not (add_exclude or remove_exclude or dedicated or no_dedicated or no_plan)
     ):
         raise InvalidInput(
             "nothing to update",
-            hint="give --name, --basis, --plan, --no-plan, --add-exclude, --remove-exclude, --dedicated "
-            "or --no-dedicated",
+            hint="give --name, --basis, --plan, --no-plan, --add-exclude, --remove-exclude, --dedicated, "
+            "--no-dedicated, --billing-email or --billing-address",
         )
     result = CustomerChanges()
     values: dict[str, str | None] = {}
+    for key, value in contact.items():
+        if getattr(customer, key) != value:
+            values[key] = value
     if name is not None and validate_name(name) != customer.name:
         values["name"] = validate_name(name)
     if basis is not None and validate_choice(basis, BASES, "basis") != customer.basis:
@@ -279,13 +308,13 @@ def delete_customer(session: Session, actor: Actor, code: str) -> dict[str, Any]
     actor.require_operator("delete customers")
     customer = require_customer(session, actor, code)
     code = customer.code
-    invoices = session.scalar(
-        select(func.count()).select_from(Invoice.__table__).where(Invoice.__table__.c.customer == code)
+    documents = session.scalar(
+        select(func.count()).select_from(Document.__table__).where(Document.__table__.c.customer == code)
     )
-    if invoices:
+    if documents:
         raise Conflict(
-            f"customer '{code}' has {invoices} issued invoice(s) and cannot be deleted",
-            hint="invoices are kept for the books; unassign its accounts instead",
+            f"customer '{code}' has {documents} document(s) (invoices and notes, void ones too) and cannot be deleted",
+            hint="documents are kept for the books; unassign its accounts instead",
         )
     a = Account.__table__
     account_ids = list(session.scalars(select(a.c.id).where(a.c.customer == code).order_by(a.c.id)))

@@ -207,6 +207,20 @@ def set_role(session: Session, actor: Actor, email: str, role: str) -> tuple[Use
     return show_user(session, actor, user.email), True
 
 
+def set_status(session: Session, actor: Actor, email: str, status: str) -> tuple[UserView, bool]:
+    """Disable a user (it is sent nothing and cannot be acted as) or enable one (active);
+    operators, or the admin users of the user's own customer. Returns whether it changed."""
+    verb = "disable" if status == "disabled" else "enable"
+    user = require_user(session, actor, email, f"{verb} user")
+    actor.require_user_admin(user.customer, f"{verb} users")
+    if user.status == status:
+        return user, False
+    u = CustomerUser.__table__
+    session.execute(u.update().where(u.c.email == user.email).values(status=status))
+    audit.record(session, actor, f"user.{verb}", user.email, {"customer": user.customer, "from": user.status})
+    return show_user(session, actor, user.email), True
+
+
 def remove_users(session: Session, actor: Actor, emails: Sequence[str]) -> list[UserView]:
     """Remove users; every address must exist and be the actor's to manage (all or nothing)."""
     if not emails:

@@ -63,6 +63,8 @@ class Customer(Model, table=True):
     plan: Optional[str] = Field(
         default=None, sa_column=Column(String(64), ForeignKey("pricing_plan.name"), nullable=True, index=True)
     )
+    billing_email: Optional[str] = Field(default=None, max_length=320)  # where documents go
+    billing_address: Optional[str] = Field(default=None, max_length=1000)  # printed on documents
 
 
 class PricingPlan(Model, table=True):
@@ -322,24 +324,6 @@ class BillLine(Model, table=True):
     detail: Optional[str] = Field(default=None, sa_type=Text)  # how the price was computed (tiers, draws)
 
 
-class Invoice(Model, table=True):
-    """A version frozen as the invoice of a customer-month (number CODE-YYYYMM-N)."""
-
-    __tablename__ = "invoice"
-    __table_args__ = (UniqueConstraint("run_id", name="ux_invoice_run"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
-    number: str = Field(max_length=100, unique=True)
-    customer: str = Field(
-        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="RESTRICT"), nullable=False, index=True)
-    )
-    month: str = Field(max_length=7)
-    sequence: int
-    run_id: int = Field(sa_column=Column(ForeignKey("rebill_run.id", ondelete="RESTRICT"), nullable=False))
-    version: int
-    issued_at: datetime = _ts()
-    issued_by: str = Field(max_length=200)
-
-
 class RebillCooldown(Model, table=True):
     """The last trigger of each customer; claimed with a conditional write, so concurrent
     `rebill --all` processes rebill each customer once."""
@@ -351,3 +335,64 @@ class RebillCooldown(Model, table=True):
     triggered_at: datetime = _ts()
     triggered_by: str = Field(max_length=200)
     month: str = Field(max_length=7)
+
+
+class Document(Model, table=True):
+    """An invoice, credit note or debit note: a bill frozen as what the customer was charged
+    (or the difference a later bill makes), in one currency. Never deleted: a void
+    document keeps its number. `year` and `sequence` make the number (one gapless sequence
+    per type and year); documents from before schema 6 keep their own numbers without."""
+
+    __tablename__ = "document"
+    __table_args__ = (UniqueConstraint("type", "year", "sequence", name="ux_document_sequence"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    number: str = Field(max_length=100, unique=True)
+    type: str = Field(max_length=16)  # invoice, credit-note, debit-note
+    customer: str = Field(
+        sa_column=Column(String(64), ForeignKey("customer.code", ondelete="RESTRICT"), nullable=False, index=True)
+    )
+    month: str = Field(max_length=7)
+    currency: str = Field(max_length=8)
+    total: Decimal = Field(sa_type=ExactDecimal)  # a credit note's is negative
+    status: str = Field(max_length=16)  # issued, void
+    run_id: int = Field(sa_column=Column(ForeignKey("rebill_run.id", ondelete="RESTRICT"), nullable=False))
+    version: int  # the bill version it froze
+    year: Optional[int] = None
+    sequence: Optional[int] = None
+    refers_to: Optional[str] = Field(default=None, max_length=100)  # a note's invoice number
+    issued_at: datetime = _ts()
+    issued_by: str = Field(max_length=200)
+    voided_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    voided_by: Optional[str] = Field(default=None, max_length=200)
+    void_reason: Optional[str] = Field(default=None, max_length=400)
+
+
+Index("ix_document_customer_month", Document.__table__.c.customer, Document.__table__.c.month)
+
+
+class DocumentLine(Model, table=True):
+    """A document's line: an invoice's price per linked account and service, a note's
+    difference (prices only: never the MSP's cost or rule)."""
+
+    __tablename__ = "document_line"
+    document_id: int = Field(sa_column=Column(ForeignKey("document.id", ondelete="CASCADE"), primary_key=True))
+    line: int = Field(primary_key=True)
+    kind: str = Field(max_length=16)
+    linked_account: Optional[str] = Field(default=None, max_length=200)
+    service: str = Field(max_length=200)
+    amount: Decimal = Field(sa_type=ExactDecimal)
+
+
+class Delivery(Model, table=True):
+    """A document e-mailed (or written to an outbox) to one address."""
+
+    __tablename__ = "delivery"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    document_id: int = Field(
+        sa_column=Column(ForeignKey("document.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    address: str = Field(max_length=320)
+    sent_at: datetime = _ts()
+    sent_by: str = Field(max_length=200)
+    message_id: str = Field(max_length=400)
+    via: str = Field(max_length=16)  # smtp, outbox

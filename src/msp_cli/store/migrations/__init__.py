@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, func, inspect, select
 
 from msp_cli.common.errors import DatabaseError
-from msp_cli.store.migrations import v1_foundation, v2_cost_data, v3_users, v4_rebilling, v5_pricing_plans
+from msp_cli.store.migrations import (
+    v1_foundation,
+    v2_cost_data,
+    v3_users,
+    v4_rebilling,
+    v5_pricing_plans,
+    v6_documents,
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,7 @@ STEPS: list[Step] = [
     Step(3, "customer users", v3_users.apply),
     Step(4, "pricing and rebilling", v4_rebilling.apply),
     Step(5, "pricing plans, scoped rules, credit grants, publishers", v5_pricing_plans.apply),
+    Step(6, "documents (invoices, credit and debit notes), deliveries, customers' billing contact", v6_documents.apply),
 ]
 
 SCHEMA_VERSION = STEPS[-1].version
