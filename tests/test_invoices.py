@@ -25,7 +25,7 @@ def test_issue_freezes_the_current_version(billing, db_path):
     # Rebilling an invoiced month is allowed, with a warning saying by how much they differ.
     run("pricing", "add", "ACME", "--margin", "12345")  # out of range: refused, nothing changes
     run("pricing", "add", "ACME", "--margin", "10.275")
-    load_costs(db_path, [cost_row("A1", "Amazon EC2", "11000", day="2026-10-20")], months=[])
+    load_costs(db_path, [cost_row("A1", "Amazon EC2", "11000", day="2026-10-20")])
     with freeze_time("2026-11-26T16:00:00Z"):
         result = run("rebill", "--customer", "ACME", "--month", MONTH)
     assert result.exit_code == 0, result

@@ -24,7 +24,7 @@ def test_golden_bill_computed_by_hand(seeded, db_path):
             cost_row("A1", "Amazon EC2", "234.5", day="2026-10-02"),
             cost_row("A1", "Amazon EC2", "-10.25", category="Adjustment", day="2026-10-03"),
             cost_row("A1", "Amazon EC2", "99.99", category="Tax"),
-            cost_row("A1", "Amazon EC2", "-50", category="credit"),
+            cost_row("A1", "Amazon EC2", "-50", category="Credit"),
             # A1 / Amazon S3: purchase 80.125 (a reserved capacity bought this month)
             cost_row("A1", "Amazon S3", "80.125", category="Purchase"),
             # A2 / Amazon S3: 0.105
@@ -82,7 +82,6 @@ def test_basis_effective_and_list(billing, db_path):
     load_costs(
         db_path,
         [cost_row("A3", "Amazon S3", "10", effective="8.5", list_cost="12", month="2026-10", day="2026-10-05")],
-        months=[],
     )
     run("customers", "update", "BETA", "--basis", "effective")
     assert bill(run, "BETA")["totals"] == [{"currency": "USD", "cost": "58.50", "price": "58.50"}]
@@ -112,7 +111,6 @@ def test_half_even_rounding_once_per_line(billing, db_path):
             cost_row("A4", "S2", "0.135", month="2026-10"),
             cost_row("A4", "S3", "0.004", month="2026-10"),
         ],
-        months=[],
     )
     prices = {l["service"]: l["price"] for l in bill(run)["lines"] if l["linked_account"] == "A4"}
     assert prices == {"S1": "0.12", "S2": "0.14", "S3": "0.00"}  # S3 stays: its cost is not zero
