@@ -82,10 +82,28 @@ def postgres_template():
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> bytes | None:
+    """On the SQLite pass: the bytes of a database file with msp's schema, written into
+    every test's database file, as the PostgreSQL pass clones a template database, so
+    tests do not each run the migrations."""
+    if POSTGRES_URL:
+        return None
+    from msp_cli.store.database import Database
+
+    path = tmp_path_factory.mktemp("sqlite-template") / "msp.db"
+    database = Database(str(path))
+    database.ensure_schema()
+    database.dispose()  # the last connection closed: the WAL is checkpointed into the file and removed
+    assert not path.with_name("msp.db-wal").exists()
+    return path.read_bytes()
+
+
 @pytest.fixture
-def fresh_database(tmp_path: Path, postgres_template: str | None):
-    """fresh_database(name) -> URL or path of a new, empty database for this test: a SQLite
-    file, or a new database on the PostgreSQL test server (dropped afterwards)."""
+def fresh_database(tmp_path: Path, postgres_template: str | None, sqlite_template: bytes | None):
+    """fresh_database(name) -> URL or path of a new database with msp's schema and no data
+    for this test: a SQLite file, or a new database on the PostgreSQL test server (dropped
+    afterwards)."""
     created: list[str] = []
     admin = None
     if POSTGRES_URL:
@@ -94,9 +112,14 @@ def fresh_database(tmp_path: Path, postgres_template: str | None):
         admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
 
     def make(name: str = "msp", *, empty: bool = False) -> str:
-        """`empty=True`: no schema at all (for tests about creating or copying one)."""
+        """`empty=True`: no schema at all, on SQLite no file (for tests about creating or
+        copying one)."""
         if admin is None:
-            return str(tmp_path / f"{name}.db")
+            path = tmp_path / f"{name}.db"
+            if not empty and sqlite_template is not None and not path.exists():
+                with open(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "wb") as stream:
+                    stream.write(sqlite_template)
+            return str(path)
         import uuid
 
         from sqlalchemy import text
