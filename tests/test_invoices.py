@@ -5,10 +5,10 @@ from freezegun import freeze_time
 from cost_rows import MONTH, as_json, cost_row, load_costs
 
 
-def test_issue_freezes_the_current_version(billing, db_path):
+def test_issue_freezes_the_current_version(billing, db_path, sql):
     run = billing
     with freeze_time("2026-11-26T08:00:00Z"):
-        run("rebill", "--customer", "ACME", "--month", MONTH)
+        assert run("rebill", "--customer", "ACME", "--month", MONTH).exit_code == 0
         issued = as_json(run("rebill", "issue", "--customer", "acme", "--month", MONTH, "--format", "json"))
     assert issued == {
         "number": "ACME-202610-1",
@@ -23,8 +23,14 @@ def test_issue_freezes_the_current_version(billing, db_path):
     assert twice.exit_code == 4 and "version 1 is already invoiced as ACME-202610-1" in twice.stderr
 
     # Rebilling an invoiced month is allowed, with a warning saying by how much they differ.
-    run("pricing", "add", "ACME", "--margin", "12345")  # out of range: refused, nothing changes
-    run("pricing", "add", "ACME", "--margin", "10.275")
+    audit_before = sql("SELECT count(*) FROM audit_record")
+    refused = run("pricing", "add", "ACME", "--margin", "12345")
+    assert refused.exit_code == 2
+    assert refused.stderr == "error: invalid margin '12345': must be between 0 and 1000 percent\n"
+    assert refused.stdout == ""
+    assert sql("SELECT count(*) FROM pricing_rule") == [(0,)]
+    assert sql("SELECT count(*) FROM audit_record") == audit_before
+    assert run("pricing", "add", "ACME", "--margin", "10.275").exit_code == 0
     load_costs(db_path, [cost_row("A1", "Amazon EC2", "11000", day="2026-10-20")])
     with freeze_time("2026-11-26T16:00:00Z"):
         result = run("rebill", "--customer", "ACME", "--month", MONTH)
@@ -66,9 +72,9 @@ def test_issue_without_a_bill_is_not_found(billing):
 def test_customer_with_invoices_cannot_be_deleted_otherwise_its_bills_go(billing):
     run = billing
     with freeze_time("2026-11-26T08:00:00Z"):
-        run("rebill", "--all", "--month", MONTH)
-        run("rebill", "issue", "--customer", "ACME", "--month", MONTH)
-    run("pricing", "add", "BETA", "--margin", "5")
+        assert run("rebill", "--all", "--month", MONTH).exit_code == 0
+        assert run("rebill", "issue", "--customer", "ACME", "--month", MONTH).exit_code == 0
+    assert run("pricing", "add", "BETA", "--margin", "5").exit_code == 0
     refused = run("customers", "delete", "ACME", "--yes")
     assert refused.exit_code == 4 and "has 1 issued invoice(s)" in refused.stderr
     assert run("customers", "show", "ACME").exit_code == 0
