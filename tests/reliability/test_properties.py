@@ -1,5 +1,6 @@
-"""Property tests (hypothesis): patterns against a reference matcher, the audit chain
-against every single tampering."""
+"""Property tests (hypothesis), each against a reference written here: patterns against a
+reference matcher, the audit chain against every single tampering, bills against exact
+rational arithmetic, users export/import against what was invited."""
 
 from __future__ import annotations
 
