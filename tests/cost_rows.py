@@ -24,6 +24,8 @@ from msp_cli.costs.warehouse import WarehouseBatch
 from msp_cli.store.database import Database
 from msp_cli.store.models import CostRollup
 
+from conftest import seed_payers_and_accounts
+
 
 @dataclass(frozen=True)
 class CostRow:
@@ -128,15 +130,15 @@ MONTH = "2026-10"
 DURING_NOVEMBER = "2026-11-26T08:00:00Z"
 
 
-@pytest.fixture
-def billing(seeded, db_path):
-    """ACME (A1, A2), BETA (A3) and GAMMA (B1) with October 2026 costs loaded."""
-    run = seeded
+def build_billing(run, database: str) -> None:
+    """ACME (A1, A2), BETA (A3) and GAMMA (B1) with October 2026 costs loaded, on the
+    seeded payers and accounts."""
+    seed_payers_and_accounts(run)
     assert run("customers", "create", "ACME", "--name", "Acme", "--account", "A1", "--account", "A2").exit_code == 0
     assert run("customers", "create", "BETA", "--name", "Beta", "--account", "A3").exit_code == 0
     assert run("customers", "create", "GAMMA", "--name", "Gamma", "--account", "B1").exit_code == 0
     load_costs(
-        db_path,
+        database,
         [
             cost_row("A1", "Amazon EC2", "100.00"),
             cost_row("A2", "Amazon S3", "20.00"),
@@ -144,6 +146,13 @@ def billing(seeded, db_path):
             cost_row("B1", "Virtual Machines", "30.00", payer="P2"),
         ],
     )
+
+
+@pytest.fixture
+def billing(database_snapshots, database_url, isolated, run):
+    """The database as `build_billing` leaves it (built once per session, restored for
+    each test: see conftest.DatabaseSnapshots); returns `run`."""
+    database_snapshots.restore("billing", build_billing, database_url)
     return run
 
 
