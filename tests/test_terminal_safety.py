@@ -146,7 +146,7 @@ def test_names_in_csv_imports_get_spaces_for_control_characters(run, tmp_path):
 
 
 def test_audit_list_escapes_an_actor_from_old_records(run, sql):
-    run("customers", "create", "ACME", "--name", "Acme")
+    assert run("customers", "create", "ACME", "--name", "Acme").exit_code == 0
     sql("UPDATE audit_record SET actor = :a", a=f"ops{ESC}[2J")
     result = run("audit", "list")
     assert result.exit_code == 0
