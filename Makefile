@@ -25,13 +25,20 @@ check: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache --no-logo
 
+# Tests marked `slow` (crash and concurrency loops, about a minute per pass) run in CI
+# (CI=true, as .ci/run sets it) or with SLOW=1; elsewhere they are deselected, and said so.
+RUN_SLOW := $(filter true 1 yes,$(CI) $(SLOW))
+SLOW_ARGS := $(if $(RUN_SLOW),,-m "not slow")
+SLOW_NOTE := $(if $(RUN_SLOW),slow tests included,slow tests deselected; SLOW=1 or CI=true runs them)
+
 # SQLite always; PostgreSQL too when MSP_TEST_DATABASE_URL points at a server
 # (`eval "$$(scripts/start-postgres)"` starts one; .ci/run does).
 test: check
-	env -u MSP_TEST_DATABASE_URL MSP_TEST_WAREHOUSE_URL="$$MSP_TEST_DATABASE_URL" $(PY) -m pytest $(PYTEST_ARGS)
+	@echo "== the suite on SQLite ($(SLOW_NOTE))"
+	env -u MSP_TEST_DATABASE_URL MSP_TEST_WAREHOUSE_URL="$$MSP_TEST_DATABASE_URL" $(PY) -m pytest $(SLOW_ARGS) $(PYTEST_ARGS)
 	@if [ -n "$$MSP_TEST_DATABASE_URL" ]; then \
-		echo "== the same suite on PostgreSQL"; \
-		$(PY) -m pytest $(PYTEST_ARGS); \
+		echo "== the same suite on PostgreSQL ($(SLOW_NOTE))"; \
+		$(PY) -m pytest $(SLOW_ARGS) $(PYTEST_ARGS); \
 	else \
 		echo "PostgreSQL pass not run: no MSP_TEST_DATABASE_URL (see docs/development.md)"; \
 	fi
@@ -40,9 +47,11 @@ test: check
 	else \
 		echo "wheel check not run: CI is not set (make wheel-check runs it, one to two minutes)"; \
 	fi
+	@echo "($(SLOW_NOTE))"
 
 test-postgres: $(STAMP)
-	eval "$$(scripts/start-postgres)" && $(PY) -m pytest $(PYTEST_ARGS)
+	@echo "== the suite on PostgreSQL ($(SLOW_NOTE))"
+	eval "$$(scripts/start-postgres)" && $(PY) -m pytest $(SLOW_ARGS) $(PYTEST_ARGS)
 
 # Build the sdist and wheel, install the wheel into a fresh venv outside the checkout and
 # tour msp from there (on PostgreSQL too with MSP_TEST_DATABASE_URL); also `pipx install .`.

@@ -7,6 +7,7 @@ import os
 import shlex
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,10 +84,28 @@ def postgres_template():
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> bytes | None:
+    """On the SQLite pass: the bytes of a database file with msp's schema, written into
+    every test's database file, as the PostgreSQL pass clones a template database, so
+    tests do not each run the migrations."""
+    if POSTGRES_URL:
+        return None
+    from msp_cli.store.database import Database
+
+    path = tmp_path_factory.mktemp("sqlite-template") / "msp.db"
+    database = Database(str(path))
+    database.ensure_schema()
+    database.dispose()  # the last connection closed: the WAL is checkpointed into the file and removed
+    assert not path.with_name("msp.db-wal").exists()
+    return path.read_bytes()
+
+
 @pytest.fixture
-def fresh_database(tmp_path: Path, postgres_template: str | None):
-    """fresh_database(name) -> URL or path of a new, empty database for this test: a SQLite
-    file, or a new database on the PostgreSQL test server (dropped afterwards)."""
+def fresh_database(tmp_path: Path, postgres_template: str | None, sqlite_template: bytes | None):
+    """fresh_database(name) -> URL or path of a new database with msp's schema and no data
+    for this test: a SQLite file, or a new database on the PostgreSQL test server (dropped
+    afterwards)."""
     created: list[str] = []
     admin = None
     if POSTGRES_URL:
@@ -95,9 +114,14 @@ def fresh_database(tmp_path: Path, postgres_template: str | None):
         admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
 
     def make(name: str = "msp", *, empty: bool = False) -> str:
-        """`empty=True`: no schema at all (for tests about creating or copying one)."""
+        """`empty=True`: no schema at all, on SQLite no file (for tests about creating or
+        copying one)."""
         if admin is None:
-            return str(tmp_path / f"{name}.db")
+            path = tmp_path / f"{name}.db"
+            if not empty and sqlite_template is not None and not path.exists():
+                with open(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "wb") as stream:
+                    stream.write(sqlite_template)
+            return str(path)
         import uuid
 
         from sqlalchemy import text
@@ -247,8 +271,7 @@ def msp_process():
     return invoke
 
 
-@pytest.fixture
-def seeded(run):
+def seed_payers_and_accounts(run: Callable[..., Result]) -> None:
     """Two payers, a handful of linked accounts, no customers."""
     assert run("payers", "add", "P1", "--name", "Main payer", "--provider", "aws").exit_code == 0
     assert run("payers", "add", "P2", "--name", "Second payer", "--provider", "azure").exit_code == 0
@@ -261,6 +284,104 @@ def seeded(run):
         ("B2", "P2", "Test [lab]"),
     ]:
         assert run("accounts", "add", account_id, "--payer", payer, "--name", name).exit_code == 0
+
+
+Build = Callable[[Callable[..., Result], str], None]
+
+
+class DatabaseSnapshots:
+    """Databases that many tests start from, each built once per session by msp commands
+    (`build(run, database)`), then restored into a test's own database in one step: the
+    file's bytes on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL."""
+
+    def __init__(self, folder: Path, postgres_template: str | None, sqlite_template: bytes | None) -> None:
+        self.folder = folder
+        self.postgres_template = postgres_template
+        self.sqlite_template = sqlite_template
+        self.built: dict[str, bytes | str] = {}
+        self.admin = None
+        if POSTGRES_URL:
+            from sqlalchemy import create_engine
+
+            self.admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+    def restore(self, name: str, build: Build, target: str) -> None:
+        """Make the test's database `target` (no one connected yet) what `build` made."""
+        if name not in self.built:
+            self.built[name] = self._build(name, build)
+        snapshot = self.built[name]
+        if isinstance(snapshot, bytes):
+            Path(target).write_bytes(snapshot)  # the file exists: its mode (0600) stays
+            return
+        from sqlalchemy import text
+        from sqlalchemy.engine import make_url
+
+        assert self.admin is not None
+        database = make_url(target).database
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{database}" TEMPLATE "{snapshot}"'))
+
+    def _build(self, name: str, build: Build) -> bytes | str:
+        if self.admin is None:
+            assert self.sqlite_template is not None
+            path = self.folder / f"{name}.db"
+            path.write_bytes(self.sqlite_template)
+            build(self._cli(str(path), name), str(path))
+            assert not path.with_name(f"{name}.db-wal").exists(), "a connection was left open"
+            return path.read_bytes()
+        from sqlalchemy import text
+        from sqlalchemy.engine import make_url
+
+        database = f"msp_snapshot_{name}_{os.getpid()}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{database}" TEMPLATE "{self.postgres_template}"'))
+        url = make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
+        build(self._cli(url, name), url)
+        return database
+
+    def _cli(self, database: str, name: str) -> Callable[..., Result]:
+        """The `run` fixture's CLI, on the snapshot's database and config, with no other
+        MSP_ variable from the environment."""
+        runner = CliRunner()
+        env: dict[str, str | None] = {var: None for var in os.environ if var.startswith("MSP_") or var == "NO_COLOR"}
+        env |= {"MSP_DB": database, "MSP_CONFIG": str(self.folder / f"{name}.toml"), "MSP_ACTOR": "tester"}
+
+        def invoke(*args: str, input: str | None = None) -> Result:
+            result = runner.invoke(app, list(args), input=input, env=env, catch_exceptions=False)
+            return Result(result.exit_code, result.stdout, result.stderr)
+
+        return invoke
+
+    def close(self) -> None:
+        if self.admin is None:
+            return
+        from sqlalchemy import text
+
+        with self.admin.connect() as conn:
+            for database in self.built.values():
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{database!s}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_snapshots(tmp_path_factory, postgres_template, sqlite_template):
+    """See DatabaseSnapshots (the `billing` fixture of tests/cost_rows.py uses it)."""
+    snapshots = DatabaseSnapshots(tmp_path_factory.mktemp("snapshots"), postgres_template, sqlite_template)
+    yield snapshots
+    snapshots.close()
+
+
+def build_seeded(run: Callable[..., Result], database: str) -> None:
+    seed_payers_and_accounts(run)
+
+
+@pytest.fixture
+def seeded(database_snapshots, database_url, isolated, run):
+    """Two payers, a handful of linked accounts, no customers (built once per session,
+    restored for each test: see DatabaseSnapshots); returns `run`."""
+    database_snapshots.restore("seeded", build_seeded, database_url)
     return run
 
 

@@ -11,8 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from msp_cli.common.money import canonical
-
 from samples import GENERATED_12, SAMPLE_10  # noqa: F401  (re-exported for the tests)
 
 COLUMNS = [
@@ -83,9 +81,15 @@ def file_rows(path: Path) -> dict[tuple[str, str], int]:
 
 
 def _plain(value: object) -> object:
-    """Amounts as canonical text whichever backend returned them (SQLite: text already;
-    PostgreSQL: a NUMERIC(38,18) Decimal)."""
-    return format(canonical(value), "f") if isinstance(value, Decimal) else value
+    """Amounts as the text SQLite stores (fixed point, at least cents, no other trailing
+    zeros: '120.00', '0.995') whichever backend returned them (PostgreSQL: a
+    NUMERIC(38,18) Decimal). Written here rather than with msp's money.canonical, so a bug
+    there cannot hide in the comparison."""
+    if not isinstance(value, Decimal):
+        return value
+    whole, _, fraction = format(value, "f").partition(".")
+    fraction = fraction.rstrip("0").ljust(2, "0")
+    return f"{'0' if whole == '-0' and not fraction.strip('0') else whole}.{fraction}"
 
 
 def query(sql: Callable[..., list[tuple]], statement: str) -> list[tuple]:

@@ -3,11 +3,11 @@ import json
 
 def test_every_change_is_audited_and_chain_verifies(seeded):
     run = seeded
-    run("customers", "create", "ACME", "--name", "A", "--dedicated", "P1", "--exclude", "* SP*")
-    run("accounts", "unassign", "A1", "--yes")
-    run("accounts", "assign", "ACME", "A1")
-    run("customers", "update", "ACME", "--name", "B")
-    run("customers", "delete", "ACME", "--yes")
+    assert run("customers", "create", "ACME", "--name", "A", "--dedicated", "P1", "--exclude", "* SP*").exit_code == 0
+    assert run("accounts", "unassign", "A1", "--yes").exit_code == 0
+    assert run("accounts", "assign", "ACME", "A1").exit_code == 0
+    assert run("customers", "update", "ACME", "--name", "B").exit_code == 0
+    assert run("customers", "delete", "ACME", "--yes").exit_code == 0
     actions = [r["action"] for r in json.loads(run("audit", "list", "--limit", "0", "--format", "json").stdout)]
     for expected in [
         "payer.add",
@@ -29,7 +29,7 @@ def test_every_change_is_audited_and_chain_verifies(seeded):
 
 
 def test_failed_commands_leave_no_record(run):
-    run("customers", "create", "ACME", "--name", "A")
+    assert run("customers", "create", "ACME", "--name", "A").exit_code == 0
     before = run("audit", "list", "--format", "json").stdout
     assert run("customers", "create", "acme", "--name", "dup").exit_code == 4
     assert run("audit", "list", "--format", "json").stdout == before

@@ -24,10 +24,10 @@ def test_precedence_of_db_flag_env_file_default(run, isolated, monkeypatch):
 
 def test_the_database_used_follows_the_same_precedence(run, isolated, monkeypatch):
     monkeypatch.delenv("MSP_DB")
-    run("config", "set", "db", str(isolated / "file.db"))
-    run("customers", "create", "FILE", "--name", "f")
+    assert run("config", "set", "db", str(isolated / "file.db")).exit_code == 0
+    assert run("customers", "create", "FILE", "--name", "f").exit_code == 0
     assert (isolated / "file.db").exists()
-    run("--db", str(isolated / "flag.db"), "customers", "create", "FLAG", "--name", "f")
+    assert run("--db", str(isolated / "flag.db"), "customers", "create", "FLAG", "--name", "f").exit_code == 0
     listing = json.loads(run("--db", str(isolated / "flag.db"), "customers", "list", "--format", "json").stdout)
     assert [c["code"] for c in listing] == ["FLAG"]
 
@@ -36,8 +36,8 @@ def test_actor_defaults_to_login_name_and_config_wins(run, monkeypatch):
     monkeypatch.delenv("MSP_ACTOR")
     value, source = config_value(run, "actor")
     assert source == "default" and value
-    run("config", "set", "actor", "alice")
-    run("customers", "create", "ACME", "--name", "A")
+    assert run("config", "set", "actor", "alice").exit_code == 0
+    assert run("customers", "create", "ACME", "--name", "A").exit_code == 0
     records = json.loads(run("audit", "list", "--format", "json").stdout)
     assert records[0]["actor"] == "alice"
 
@@ -51,9 +51,17 @@ def test_config_path_and_set_write_toml(run, isolated):
 
 
 def test_bad_settings_are_usage_errors(run, isolated):
-    assert run("config", "set", "colour", "red").exit_code == 2
-    assert run("config", "set", "rebill_cooldown_hours", "soon").exit_code == 2
-    assert run("config", "set", "currency", "dollars").exit_code == 2
+    assert run("config", "set", "currency", "eur").exit_code == 0
+    written = (isolated / "config.toml").read_text()
+    for args, message in [
+        (("colour", "red"), "error: unknown setting 'colour'"),
+        (("rebill_cooldown_hours", "soon"), "error: rebill_cooldown_hours must be a number of hours, not 'soon'"),
+        (("currency", "dollars"), "error: currency must be a 3-letter ISO 4217 code, not 'dollars'"),
+    ]:
+        result = run("config", "set", *args)
+        assert result.exit_code == 2, result
+        assert result.stderr.splitlines()[0] == message
+        assert (isolated / "config.toml").read_text() == written
     broken = isolated / "broken.toml"
     broken.write_text("db = [unclosed")
     result = run("--config", str(broken), "customers", "list")

@@ -194,7 +194,10 @@ def test_a_duplicated_column_msp_does_not_read_is_harmless(run, tmp_path):
     with path.open("w") as stream:
         stream.write(",".join(columns) + "\n")
         stream.write("AWS,P1,Payer one,A1,Alpha,2026-05-01,2026-05-03,Usage,EC2,1,1,1,USD,{},{}\n")
-    assert run("costs", "import", str(path)).exit_code == 0
+    result = run("costs", "import", str(path))
+    assert result.exit_code == 0, result
+    months = json.loads(run("costs", "months", "--format", "json").stdout)
+    assert [(m["payer_id"], m["month"], m["billed_cost"], m["rows"]) for m in months] == [("P1", "2026-05", "1.00", 1)]
 
 
 @pytest.mark.parametrize("compressed", [False, True])

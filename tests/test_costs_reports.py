@@ -115,7 +115,9 @@ def test_summary_for_one_customer_by_service(two_customers):
 
 
 def test_summary_errors(two_customers):
-    assert two_customers("costs", "summary", "--month", "2026-13").exit_code == 2
+    bad_month = two_customers("costs", "summary", "--month", "2026-13")
+    assert bad_month.exit_code == 2 and bad_month.stdout == ""
+    assert bad_month.stderr.splitlines()[0] == "error: invalid month '2026-13': expected YYYY-MM, such as 2026-10"
     unknown = two_customers("costs", "summary", "--month", "2026-05", "--customer", "NOPE")
     assert unknown.exit_code == 3 and "customer 'NOPE' not found" in unknown.stderr
     empty = two_customers("costs", "summary", "--month", "2020-01", "--format", "json")

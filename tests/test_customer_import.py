@@ -86,7 +86,7 @@ def test_dry_run_writes_nothing_and_reports(seeded, tmp_path):
 
 def test_import_updates_existing_customers(seeded, tmp_path):
     run = seeded
-    run("customers", "create", "ACME", "--name", "Old", "--exclude", "x*")
+    assert run("customers", "create", "ACME", "--name", "Old", "--exclude", "x*").exit_code == 0
     path = write(tmp_path, "code,name,exclude\nacme,New name,y*\n")
     result = run("customers", "import", path)
     assert result.exit_code == 0 and "1 updated" in result.stderr

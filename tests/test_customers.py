@@ -31,6 +31,11 @@ def test_bad_codes_exit_2_with_one_line(run, code):
 
 def test_longest_code_is_accepted(run):
     assert run("customers", "create", "a" * 64, "--name", "Long").exit_code == 0
+    shown = json.loads(run("customers", "show", "A" * 64, "--format", "json").stdout)
+    assert (shown["code"], shown["name"]) == ("a" * 64, "Long")
+    too_long = run("customers", "create", "b" * 65, "--name", "Longer")
+    assert too_long.exit_code == 2 and "is 65 characters long (at most 64)" in too_long.stderr
+    assert [c["code"] for c in json.loads(run("customers", "list", "--format", "json").stdout)] == ["a" * 64]
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 201, "bad\x07name", "line\nbreak"])
@@ -68,21 +73,26 @@ def test_bad_basis_exit_2(run):
 
 
 def test_update_name_and_basis(run):
-    run("customers", "create", "ACME", "--name", "A")
+    assert run("customers", "create", "ACME", "--name", "A").exit_code == 0
     result = run("customers", "update", "acme", "--name", "Acme Two", "--basis", "effective", "--format", "json")
     assert result.exit_code == 0, result
     shown = json.loads(result.stdout)
     assert shown["name"] == "Acme Two" and shown["basis"] == "effective"
 
 
-def test_update_without_changes_is_a_usage_error(run):
-    run("customers", "create", "ACME", "--name", "A")
-    assert run("customers", "update", "ACME").exit_code == 2
+def test_update_without_changes_is_a_usage_error(run, sql):
+    assert run("customers", "create", "ACME", "--name", "A").exit_code == 0
+    audit_before = sql("SELECT count(*) FROM audit_record")
+    result = run("customers", "update", "ACME")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == "error: nothing to update"
+    assert result.stdout == ""
+    assert sql("SELECT count(*) FROM audit_record") == audit_before
 
 
 def test_delete_requires_yes_without_a_terminal(seeded):
     run = seeded
-    run("customers", "create", "ACME", "--name", "A", "--account", "A1")
+    assert run("customers", "create", "ACME", "--name", "A", "--account", "A1").exit_code == 0
     result = run("customers", "delete", "ACME")
     assert result.exit_code == 2
     assert "--yes" in result.stderr
@@ -91,7 +101,7 @@ def test_delete_requires_yes_without_a_terminal(seeded):
 
 def test_delete_unassigns_accounts(seeded):
     run = seeded
-    run("customers", "create", "ACME", "--name", "A", "--account", "A1", "--dedicated", "P2")
+    assert run("customers", "create", "ACME", "--name", "A", "--account", "A1", "--dedicated", "P2").exit_code == 0
     result = run("customers", "delete", "acme", "--yes")
     assert result.exit_code == 0, result
     assert run("customers", "show", "ACME").exit_code == 3

@@ -4,11 +4,11 @@ import json
 
 
 def populate(run):
-    run("payers", "add", "P1", "--name", "Payer", "--provider", "aws")
+    assert run("payers", "add", "P1", "--name", "Payer", "--provider", "aws").exit_code == 0
     for i in range(30):
-        run("accounts", "add", f"A{i:02}", "--payer", "P1", "--name", f"Account {i}")
-    run("customers", "create", "ACME", "--name", "Acme", "--dedicated", "P1", "--exclude", "*1*")
-    run("customers", "create", "BETA", "--name", "Beta", "--account", "A01")
+        assert run("accounts", "add", f"A{i:02}", "--payer", "P1", "--name", f"Account {i}").exit_code == 0
+    assert run("customers", "create", "ACME", "--name", "Acme", "--dedicated", "P1", "--exclude", "*1*").exit_code == 0
+    assert run("customers", "create", "BETA", "--name", "Beta", "--account", "A01").exit_code == 0
 
 
 def snapshot(run, *global_args):

@@ -80,14 +80,14 @@ def test_a_server_url_without_a_database_is_refused(run, url):
 
 @pytest.mark.sqlite_only  # a SQLite file URL with an option the driver does not take
 def test_an_unknown_sqlite_url_option_is_refused(run, tmp_path):
-    url = f"sqlite:///{tmp_path}/msp.db?colour=blue"
+    url = f"sqlite:///{tmp_path}/other.db?colour=blue"
     result = run("--db", url, "customers", "list")
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         f"error: bad database URL {url}: Query string argument(s) 'colour' are not accepted by the pysqlite driver "
         "and are being ignored; SQLite URI arguments require that 'uri=true' also be present in the URL."
     ]
-    assert not list(tmp_path.glob("msp.db*"))
+    assert not list(tmp_path.glob("other.db*"))
 
 
 @pytest.mark.postgres_only  # the driver (psycopg) refuses it when connecting

@@ -25,7 +25,7 @@ def test_one_row_per_line_at_its_price(billing, db_path):
     run("pricing", "add", "ACME", "--margin", "12.5")
     run("pricing", "add", "ACME", "--fee", "10", "--description", "Managed service")
     run("pricing", "add", "ACME", "--credit", "4.5", "--description", "Goodwill")
-    load_costs(db_path, [cost_row("A1", "Amazon EC2", "-2.00", category="Adjustment", day="2026-10-05")], months=[])
+    load_costs(db_path, [cost_row("A1", "Amazon EC2", "-2.00", category="Adjustment", day="2026-10-05")])
     with freeze_time("2026-11-26T08:00:00Z"):
         run("rebill", "--customer", "ACME", "--month", MONTH)
     before = focus_rows(run("rebill", "export", "--month", MONTH, "--customer", "acme", "--format", "focus"))
@@ -84,7 +84,7 @@ def test_costs_import_reads_it_back_to_the_same_prices_per_linked_account(billin
     run("config", "set", "issuer_name", "Cloudwise Partners")
     run("pricing", "add", "ACME", "--margin", "7.333")
     run("pricing", "add", "ACME", "--fee", "99.99", "--description", "Platform fee")
-    load_costs(db_path, [cost_row("A2", "Amazon EC2", "1234.5678", day="2026-10-09")], months=[])
+    load_costs(db_path, [cost_row("A2", "Amazon EC2", "1234.5678", day="2026-10-09")])
     with freeze_time("2026-11-26T08:00:00Z"):
         run("rebill", "--customer", "ACME", "--month", MONTH)
     exported = tmp_path / "acme-focus.csv"

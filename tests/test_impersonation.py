@@ -163,9 +163,11 @@ def test_impersonate_unknown_user_is_not_found_for_the_operator(customers):
     assert "error: user 'nobody@acme.example' not found" in result.stderr
 
 
-def test_a_customer_user_may_not_impersonate(customers):
+def test_a_customer_user_may_not_impersonate(customers, db_path):
     result = as_(customers, ALICE, "users", "impersonate", VIC, "--", "true")
     assert result.exit_code == 7
+    assert result.stderr == f"error: permission denied: {ALICE} may not impersonate users\n"
+    assert audit_records(db_path, "user.impersonate") == []
 
 
 def test_impersonate_disabled_user_is_refused(customers, db_path):

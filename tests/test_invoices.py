@@ -52,9 +52,9 @@ def test_issue_invoices_then_nothing_then_a_note_for_the_difference(billing, db_
     assert "2026-10: nothing to issue" in again.stderr
 
     # ACME's bill goes up (a 10.275 % margin and more EC2), BETA's goes down (a credit).
-    run("pricing", "add", "ACME", "--margin", "10.275")
-    run("pricing", "add", "BETA", "--credit", "7.5")
-    load_costs(db_path, [cost_row("A1", "Amazon EC2", "11000", day="2026-10-20")], months=[])
+    assert run("pricing", "add", "ACME", "--margin", "10.275").exit_code == 0
+    assert run("pricing", "add", "BETA", "--credit", "7.5").exit_code == 0
+    load_costs(db_path, [cost_row("A1", "Amazon EC2", "11000", day="2026-10-20")])
     warned = rebill(run, "2026-11-26T16:00:00Z", "--customer", "ACME", "--customer", "BETA")
     # (100 + 11000) x 1.10275 = 12240.525 -> 12240.52; 20 x 1.10275 = 22.055 -> 22.06; total 12262.58
     assert (
@@ -106,7 +106,7 @@ def test_back_to_the_invoiced_total_issues_the_opposite_note(billing, db_path):
     run = billing
     rebill(run, "2026-11-26T08:00:00Z", "--customer", "ACME")
     issue(run, "--customer", "ACME")
-    run("pricing", "add", "ACME", "--fee", "10", "--description", "Setup")
+    assert run("pricing", "add", "ACME", "--fee", "10", "--description", "Setup").exit_code == 0
     rebill(run, "2026-11-26T16:00:00Z", "--customer", "ACME")
     assert [d["number"] for d in issue(run, "--customer", "ACME")] == ["DN-2026-000001"]
     as_json(run("pricing", "list", "ACME", "--format", "json"))
@@ -122,7 +122,7 @@ def test_void_keeps_the_number_and_the_month_may_be_invoiced_again(billing):
     run = billing
     rebill(run, "2026-11-26T08:00:00Z", "--all")
     issue(run, "--customer", "ACME")
-    run("pricing", "add", "ACME", "--fee", "5")
+    assert run("pricing", "add", "ACME", "--fee", "5").exit_code == 0
     rebill(run, "2026-11-26T16:00:00Z", "--customer", "ACME")
     assert [d["number"] for d in issue(run, "--customer", "ACME")] == ["DN-2026-000001"]
 
@@ -165,7 +165,7 @@ def test_voiding_a_note_alone_lets_the_next_issue_reissue_the_difference(billing
     run = billing
     rebill(run, "2026-11-26T08:00:00Z", "--customer", "ACME")
     issue(run, "--customer", "ACME")
-    run("pricing", "add", "ACME", "--credit", "20")
+    assert run("pricing", "add", "ACME", "--credit", "20").exit_code == 0
     rebill(run, "2026-11-26T16:00:00Z", "--customer", "ACME")
     assert [d["number"] for d in issue(run, "--customer", "ACME")] == ["CN-2026-000001"]
     assert run("invoices", "void", "CN-2026-000001", "--reason", "typo", "--yes").exit_code == 0
@@ -191,7 +191,7 @@ def test_numbers_restart_each_year_and_follow_the_configured_prefixes(billing):
 
 def test_multi_currency_bills_get_one_document_per_currency(billing):
     run = billing
-    run("pricing", "add", "ACME", "--fee", "40", "--currency", "EUR", "--description", "Support")
+    assert run("pricing", "add", "ACME", "--fee", "40", "--currency", "EUR", "--description", "Support").exit_code == 0
     rebill(run, "2026-11-26T08:00:00Z", "--customer", "ACME")
     docs = issue(run, "--customer", "ACME")
     assert [(d["number"], d["currency"], d["total"]) for d in docs] == [
@@ -221,7 +221,7 @@ def test_customer_with_documents_cannot_be_deleted_otherwise_its_bills_go(billin
     rebill(run, "2026-11-26T08:00:00Z", "--all")
     issue(run, "--customer", "ACME")
     run("invoices", "void", "INV-2026-000001", "--reason", "test", "--yes")
-    run("pricing", "add", "BETA", "--margin", "5")
+    assert run("pricing", "add", "BETA", "--margin", "5").exit_code == 0
     refused = run("customers", "delete", "ACME", "--yes")
     assert refused.exit_code == 4 and "has 1 document(s)" in refused.stderr
     assert run("customers", "show", "ACME").exit_code == 0

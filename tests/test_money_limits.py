@@ -45,7 +45,11 @@ def test_amounts_that_do_not_fit_are_refused_where_they_are_typed(billing, sql, 
 
 
 def test_the_largest_amount_that_fits_is_accepted(billing):
-    assert billing("pricing", "add", "ACME", "--fee", "99999999999999999999.99").exit_code == 0
+    added = billing("pricing", "add", "ACME", "--fee", "99999999999999999999.99", "--format", "json")
+    assert added.exit_code == 0, added
+    assert json.loads(added.stdout)["amount"] == "99999999999999999999.99"
+    [rule] = json.loads(billing("pricing", "list", "--format", "json").stdout)
+    assert (rule["kind"], rule["amount"]) == ("fee", "99999999999999999999.99")
 
 
 def test_a_bill_too_large_to_store_fails_alone_and_the_others_are_billed(billing, sql):

@@ -48,7 +48,9 @@ def test_a_customer_user_may_not_run_db_commands(customer_user, tmp_path, sql):
 
 
 def test_a_customer_user_may_read_the_configuration(customer_user):
-    assert customer_user("--as", VIEWER, "config", "show").exit_code == 0
+    shown = customer_user("--as", VIEWER, "config", "show", "--format", "json")
+    assert shown.exit_code == 0, shown
+    assert json.loads(shown.stdout)["currency"] == "USD"
 
 
 def config_records(run) -> list[dict]:

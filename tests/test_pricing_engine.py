@@ -6,6 +6,7 @@ and `rebill margin`. Every expected amount is worked out by hand in the comments
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -205,7 +206,7 @@ def test_percentage_fees_one_time_and_account_fees(acme, db_path):
         cost_row("A2", "Amazon S3", "50.00"),
         cost_row("A1", "Red Hat OpenShift", "10.00", **REDHAT),
     ]
-    load_costs(db_path, rows + [{**r, "month": "2026-09", "day": "2026-09-01"} for r in rows])
+    load_costs(db_path, rows + [replace(r, month="2026-09", day="2026-09-01") for r in rows])
     ok(run("pricing", "add", "ACME", "--margin", "10"))
     ok(run("pricing", "add", "ACME", "--fee-percent", "3", "--description", "Platform fee"))
     ok(run("pricing", "add", "ACME", "--fee-percent", "3", "--marketplace", "--description", "Marketplace fee"))

@@ -114,7 +114,14 @@ def _schema_4_database(url: str) -> None:
                     ),
                     {"service": service, "cost": cost},
                 )
-            conn.execute(text("INSERT INTO cost_load VALUES ('P1', '2026-10', 2, 1, '2026-11-01 00:00:00', NULL)"))
+            # msp 0.1 wrote each payer-month's totals with its roll-up, as every release has.
+            totals = (
+                '{"USD": {"billed_cost": "150.00", "effective_cost": "150.00", "list_cost": "150.00", "rows": "2"}}'
+            )
+            conn.execute(
+                text("INSERT INTO cost_load VALUES ('P1', '2026-10', 2, 1, '2026-11-01 00:00:00', :totals)"),
+                {"totals": totals},
+            )
             conn.execute(
                 text(
                     "INSERT INTO pricing_rule (customer, kind, percent, created_at, created_by) "

@@ -21,7 +21,7 @@ def _table(text: str, marker: str) -> list[list[str]]:
 def test_worked_example_in_the_docs(run, db_path):
     text = DOC.read_text(encoding="utf-8")
     costs = _table(text, "costs")
-    run("payers", "add", "P1", "--name", "Payer", "--provider", "aws")
+    assert run("payers", "add", "P1", "--name", "Payer", "--provider", "aws").exit_code == 0
     accounts = sorted({row[0] for row in costs})
     for account in accounts:
         assert run("accounts", "add", account, "--payer", "P1", "--name", f"Account {account}").exit_code == 0

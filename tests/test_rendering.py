@@ -126,7 +126,7 @@ def test_pdf_text_can_be_extracted_and_states_the_stored_amounts(invoiced, tmp_p
 
 def test_notes_and_void_documents_render_as_such(invoiced, db_path, tmp_path):
     run = invoiced
-    load_costs(db_path, [cost_row("A2", "Amazon S3", "-4.00", day="2026-10-09")], months=[])
+    load_costs(db_path, [cost_row("A2", "Amazon S3", "-4.00", day="2026-10-09")])
     with freeze_time("2026-11-27T08:00:00Z"):
         run("rebill", "--customer", "ACME", "--month", MONTH)
         (note,) = as_json(run("rebill", "issue", "--customer", "ACME", "--month", MONTH, "--format", "json"))

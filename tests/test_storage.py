@@ -1,4 +1,7 @@
-"""The database file: permissions, pragmas, schema versions, bad paths."""
+"""The database file: permissions, pragmas, schema versions, bad paths.
+
+Every test here means the same as root (CI runs as root): modes are read back with
+stat, and paths that cannot be written fail for root too."""
 
 import os
 import stat
@@ -10,18 +13,34 @@ from msp_cli.store.migrations import SCHEMA_VERSION
 
 
 @pytest.mark.sqlite_only
-def test_database_created_with_mode_0600(run, db_path):
-    assert run("customers", "list").exit_code == 0
-    assert stat.S_IMODE(os.stat(db_path).st_mode) == 0o600
+@pytest.mark.parametrize("before", ["no file", "an empty file readable by all"])
+def test_database_file_is_made_private(run, tmp_path, before):
+    path = tmp_path / "new.db"
+    if before != "no file":
+        path.touch(mode=0o644)
+        path.chmod(0o644)  # whatever the umask
+    old_umask = os.umask(0)  # the mode must come from msp, not from the umask
+    try:
+        result = run("--db", str(path), "customers", "create", "ACME", "--name", "Acme")
+    finally:
+        os.umask(old_umask)
+    assert result.exit_code == 0, result
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert run("--db", str(path), "customers", "show", "ACME").exit_code == 0
 
 
 @pytest.mark.sqlite_only
 def test_default_location_is_created_in_the_user_data_dir(run, isolated, monkeypatch):
     monkeypatch.delenv("MSP_DB")
     monkeypatch.setenv("XDG_DATA_HOME", str(isolated / "xdg"))
-    assert run("customers", "list").exit_code == 0
+    assert run("customers", "create", "ACME", "--name", "Acme").exit_code == 0
     path = isolated / "xdg" / "msp" / "msp.db"
-    assert path.exists() and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    database = Database(str(path))
+    with database.transaction(write=False) as session:
+        assert session.connection().exec_driver_sql("SELECT code FROM customer").all() == [("ACME",)]
+    database.dispose()
 
 
 @pytest.mark.sqlite_only
@@ -37,22 +56,26 @@ def test_pragmas_on_every_connection(db_path):
 
 
 def test_schema_version_is_recorded(run, sql):
-    run("customers", "list")
+    assert run("customers", "list").exit_code == 0
     assert sql("SELECT value FROM msp_meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
 
 
 def test_newer_schema_is_refused(run, sql):
-    run("customers", "list")
+    assert run("customers", "create", "ACME", "--name", "Acme").exit_code == 0
     sql("UPDATE msp_meta SET value = '999' WHERE key = 'schema_version'")
-    result = run("customers", "list")
-    assert result.exit_code == 1
-    assert result.stderr.splitlines()[0] == (
-        f"error: database schema 999 is newer than this msp supports ({SCHEMA_VERSION}); upgrade msp"
-    )
+    for args in (("customers", "list"), ("customers", "create", "BETA", "--name", "Beta")):
+        result = run(*args)
+        assert result.exit_code == 1
+        assert result.stderr.splitlines()[0] == (
+            f"error: database schema 999 is newer than this msp supports ({SCHEMA_VERSION}); upgrade msp"
+        )
+        assert result.stdout == ""
+    assert sql("SELECT code FROM customer") == [("ACME",)]
+    assert sql("SELECT value FROM msp_meta WHERE key = 'schema_version'") == [("999",)]
 
 
 def test_older_schema_is_upgraded(run, sql):
-    run("customers", "create", "ACME", "--name", "A")
+    assert run("customers", "create", "ACME", "--name", "A").exit_code == 0
     sql("DROP TABLE cost_rollup")
     sql("DROP TABLE cost_load")
     sql("UPDATE msp_meta SET value = '1' WHERE key = 'schema_version'")
@@ -63,31 +86,35 @@ def test_older_schema_is_upgraded(run, sql):
 
 
 @pytest.mark.sqlite_only
-def test_path_in_missing_directory(run, tmp_path):
-    result = run("--db", str(tmp_path / "nope" / "msp.db"), "customers", "list")
-    assert result.exit_code == 2
-    assert "does not exist" in result.stderr and "Traceback" not in result.stderr
-
-
-@pytest.mark.sqlite_only
 def test_file_that_is_not_sqlite(run, tmp_path):
     path = tmp_path / "notes.db"
     path.write_text("these are my notes, not a database\n" * 100)
     result = run("--db", str(path), "customers", "list")
     assert result.exit_code == 2
-    assert "not an SQLite database" in result.stderr
-    assert path.read_text().startswith("these are my notes")
+    assert result.stderr == f"error: {path} is not an SQLite database\n"
+    assert path.read_text() == "these are my notes, not a database\n" * 100
 
 
 @pytest.mark.sqlite_only
-def test_read_only_directory(run, tmp_path):
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(0o500)
-    try:
-        if os.access(ro, os.W_OK):  # root ignores permissions; nothing to test then
-            return
-        result = run("--db", str(ro / "msp.db"), "customers", "list")
-        assert result.exit_code == 2 and "cannot create database" in result.stderr
-    finally:
-        ro.chmod(0o700)
+@pytest.mark.parametrize("where", ["missing directory", "under a regular file", "under /proc"])
+def test_a_database_that_cannot_be_created(run, tmp_path, where):
+    """Paths no user can create a file at, root included: one line naming the path, exit
+    2, nothing created anywhere."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a directory\n")
+    path, reason = {
+        "missing directory": (tmp_path / "nope" / "msp.db", f"directory {tmp_path / 'nope'} does not exist"),
+        "under a regular file": (notes / "msp.db", f"{notes} is not a directory"),
+        "under /proc": (f"/proc/msp-test-{os.getpid()}.db", None),
+    }[where]
+    before = sorted(tmp_path.rglob("*"))
+    result = run("--db", str(path), "customers", "create", "ACME", "--name", "Acme")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    first, *rest = result.stderr.splitlines()
+    assert first.startswith(f"error: cannot create database {path}: ")
+    if reason is not None:
+        assert first == f"error: cannot create database {path}: {reason}"
+    assert all(line.startswith("hint: ") for line in rest)
+    assert sorted(tmp_path.rglob("*")) == before
+    assert notes.read_text() == "not a directory\n"

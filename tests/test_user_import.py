@@ -171,9 +171,12 @@ def test_unreadable_files_exit_2_and_write_nothing(customers, db_path, tmp_path,
 
 
 def test_missing_file_and_unknown_customer(customers, tmp_path):
+    before = json.loads(customers("users", "list", "--format", "json").stdout)
     missing = customers("users", "import", "ACME", str(tmp_path / "nope.csv"))
     assert missing.exit_code == 2 and "no such file" in missing.stderr
-    assert customers("users", "import", "NOPE", write(tmp_path, "email\na@b.example\n")).exit_code == 3
+    unknown = customers("users", "import", "NOPE", write(tmp_path, "email\na@b.example\n"))
+    assert unknown.exit_code == 3 and unknown.stderr.splitlines()[0] == "error: customer 'NOPE' not found"
+    assert json.loads(customers("users", "list", "--format", "json").stdout) == before
 
 
 def test_no_progress_bar_when_piped(customers, tmp_path):

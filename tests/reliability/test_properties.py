@@ -1,5 +1,6 @@
-"""Property tests (hypothesis): patterns against a reference matcher, the audit chain
-against every single tampering."""
+"""Property tests (hypothesis), each against a reference written here: patterns against a
+reference matcher, the audit chain against every single tampering, bills against exact
+rational arithmetic, users export/import against what was invited."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from msp_cli.common.patterns import matches
@@ -110,13 +112,18 @@ def test_audit_chain_detects_any_single_tampering(records, victim, how):
     shutil.rmtree(database.folder, ignore_errors=True)
 
 
-# --- money: a bill's total is the sum of its rounded lines; a zero margin prices at cost --
+# --- money: bills priced against exact rational arithmetic written here ---------------
+#
+# The references below never call msp's money or pricing code: amounts become Fractions
+# (exact at any size), a rule multiplies by 1 + margin/100 or 1 - discount/100, and a line
+# is rounded half-even to cents by Python's round() on a Fraction (which rounds half to
+# even), so a rounding or precision bug in msp cannot hide in the expected value.
 
-from decimal import Decimal  # noqa: E402
+from decimal import Context, Decimal, localcontext  # noqa: E402
+from fractions import Fraction  # noqa: E402
 
 from msp_cli.billing.bills import Cost, price_bill  # noqa: E402
 from msp_cli.billing.pricing import Rule  # noqa: E402
-from msp_cli.common.money import to_cents  # noqa: E402
 
 amounts = st.decimals(
     min_value=Decimal("-99999999.999999"),
@@ -125,7 +132,43 @@ amounts = st.decimals(
     allow_nan=False,
     allow_infinity=False,
 )
+# As wide as the database holds (NUMERIC(38,18)): Python's default 28 digits would round these.
+wide_amounts = st.decimals(
+    min_value=Decimal("-99999999999999999999.999999999999999999"),
+    max_value=Decimal("99999999999999999999.999999999999999999"),
+    places=18,
+    allow_nan=False,
+    allow_infinity=False,
+)
 percents = st.decimals(min_value=0, max_value=100, places=6, allow_nan=False, allow_infinity=False)
+
+
+def near_half_cent(whole: int, cents: int, tail: int) -> Decimal:
+    """whole.cc5 exactly, or 1e-18 either side: where rounding half-even, and rounding
+    only once from the exact value, decide the cent."""
+    with localcontext(Context(prec=100)):
+        return Decimal(whole) + Decimal(cents).scaleb(-2) + Decimal("0.005") + Decimal(tail).scaleb(-18)
+
+
+half_cents = st.builds(
+    near_half_cent, st.integers(-(10**19), 10**19 - 1), st.integers(0, 99), st.sampled_from([-1, 0, 0, 1])
+)
+any_amount = st.one_of(amounts, wide_amounts, half_cents)
+# Percents whose factor is short (10%, 2.5%) turn more costs into exact half cents.
+any_percent = st.one_of(percents, st.integers(0, 400).map(lambda n: Decimal(n) / 4))
+
+
+def cents_half_even(exact: Fraction) -> Decimal:
+    """The reference rounding: to a whole number of cents, ties to the even cent."""
+    cents = round(exact * 100)  # Fraction.__round__ rounds half to even
+    return Decimal(cents).scaleb(-2)
+
+
+def priced(cost: Decimal, kind: str | None, percent: Decimal) -> Decimal:
+    """The reference price of one line: cost x (1 + margin%) or x (1 - discount%), rounded once."""
+    share = Fraction(percent) / 100
+    factor = {None: Fraction(1), "margin": 1 + share, "discount": 1 - share}[kind]
+    return cents_half_even(Fraction(cost) * factor)
 
 
 def percent_rule(rule_id: int, kind: str, percent: Decimal, service: str | None = None) -> Rule:
@@ -141,49 +184,89 @@ costs_lists = st.lists(
         st.sampled_from(["A1", "A2", "A3"]),
         st.sampled_from(["EC2", "S3", "RDS"]),
         st.sampled_from(["USD", "EUR"]),
-        amounts,
+        any_amount,
     ),
     max_size=30,
     unique_by=lambda c: c[:3],
 )
 
 
-@given(costs=costs_lists, margin=percents, discount=percents)
+@given(costs=costs_lists, margin=any_percent, discount=any_percent)
 @settings(max_examples=300, deadline=None)
-def test_bill_total_is_the_sum_of_its_rounded_lines(costs, margin, discount):
+def test_bill_lines_and_totals_match_a_reference_pricing(costs, margin, discount):
+    """A 'S3' discount beats the customer-wide margin; each line is priced from its exact
+    cost and rounded once; a line of zero cost and zero price is left out; a total per
+    currency is the exact sum of its lines."""
     rules = [percent_rule(1, "margin", margin), percent_rule(2, "discount", discount, "S3")]
     bill = price_bill("ACME", "billed", "2026-10", [Cost(*c) for c in costs], rules)
-    for total in bill.totals():
-        lines = [l for l in bill.lines if l.currency == total.currency]
-        assert total.price == sum((l.price for l in lines), Decimal(0))
-        assert total.cost == sum((l.cost for l in lines), Decimal(0))
-        assert total.lines == len(lines)
-    for line in bill.lines:
-        assert line.price == to_cents(line.price)  # every line rounded to cents once
-    assert {l.currency for l in bill.lines} == {t.currency for t in bill.totals()}
+
+    expected_lines = {}
+    for account, service, currency, amount in costs:
+        kind, percent = ("discount", discount) if service == "S3" else ("margin", margin)
+        price = priced(amount, kind, percent)
+        if amount != 0 or price != 0:
+            expected_lines[(account, service, currency)] = (amount, price, 2 if kind == "discount" else 1)
+    assert {(l.linked_account, l.service, l.currency): (l.cost, l.price, l.rule_id) for l in bill.lines} == (
+        expected_lines
+    )
+    assert len(bill.lines) == len(expected_lines)
+
+    expected_totals = {}
+    for (_, _, currency), (cost, price, _) in expected_lines.items():
+        total = expected_totals.setdefault(currency, [Fraction(0), Fraction(0), 0])
+        total[0] += Fraction(cost)
+        total[1] += Fraction(price)
+        total[2] += 1
+    assert {t.currency: [Fraction(t.cost), Fraction(t.price), t.lines] for t in bill.totals()} == expected_totals
+    assert [t.currency for t in bill.totals()] == sorted(expected_totals)
 
 
 @given(costs=costs_lists)
 @settings(max_examples=200, deadline=None)
 def test_zero_margin_prices_at_cost_rounded(costs):
     bill = price_bill("ACME", "billed", "2026-10", [Cost(*c) for c in costs], [percent_rule(1, "margin", Decimal(0))])
-    priced = {(l.linked_account, l.service, l.currency): (l.cost, l.price) for l in bill.lines}
-    for account, service, currency, amount in costs:
-        if amount == 0:
-            assert (account, service, currency) not in priced  # zero cost, zero price: no line
-        else:
-            assert priced[(account, service, currency)] == (amount, to_cents(amount))
+    lines = {(l.linked_account, l.service, l.currency): (l.cost, l.price) for l in bill.lines}
+    assert lines == {
+        (account, service, currency): (amount, cents_half_even(Fraction(amount)))
+        for account, service, currency, amount in costs
+        if amount != 0  # zero cost, zero price: no line
+    }
 
 
-@given(cost=amounts, percent=percents)
+@given(cost=any_amount, percent=any_percent)
+# Just above and below a half cent at 38 digits: rounding the product to 28 digits first
+# (Python's default context) would land on the tie and pick the wrong cent.
+@example(cost=near_half_cent(12345678901234567890, 12, 1), percent=Decimal(0))
+@example(cost=near_half_cent(-12345678901234567890, 13, -1), percent=Decimal(0))
+@example(cost=near_half_cent(1234567890123456789, 99, 1), percent=Decimal(100))
 @settings(max_examples=300, deadline=None)
 def test_margin_and_discount_round_half_even_from_the_exact_cost(cost, percent):
-    for kind, factor in (("margin", 1 + percent / 100), ("discount", 1 - percent / 100)):
+    for kind in ("margin", "discount"):
         bill = price_bill(
             "ACME", "billed", "2026-10", [Cost("A1", "EC2", "USD", cost)], [percent_rule(1, kind, percent)]
         )
-        expected = to_cents(cost * Decimal(factor))
+        expected = priced(cost, kind, percent)
         assert [l.price for l in bill.lines] == ([expected] if cost or expected else [])
+
+
+@pytest.mark.parametrize(
+    "cost, kind, percent, price",
+    [
+        # worked by hand: exact products that end in exactly half a cent go to the even cent
+        ("0.125", None, "0", "0.12"),
+        ("0.135", None, "0", "0.14"),
+        ("-0.125", None, "0", "-0.12"),
+        ("100", "margin", "10.275", "110.28"),  # 110.275 -> 110.28 (8 is even)
+        ("20", "margin", "10.275", "22.06"),  # 22.055 -> 22.06
+        ("10", "discount", "0.05", "10.00"),  # 9.995 -> 10.00 (1000 cents is even)
+        ("10", "discount", "0.15", "9.98"),  # 9.985 -> 9.98 (998 cents is even)
+        ("99999999999999999999.995", "margin", "0", "100000000000000000000.00"),  # 23 digits
+        ("12345678901.123456789012345678", "discount", "100", "0.00"),
+    ],
+)
+def test_the_reference_rounding_itself(cost, kind, percent, price):
+    """The reference is code too: check it on values worked out by hand."""
+    assert priced(Decimal(cost), kind, Decimal(percent)) == Decimal(price)
 
 
 # --- users: export -> import gives back the same users, whatever their names ------------
@@ -191,7 +274,7 @@ def test_margin_and_discount_round_half_even_from_the_exact_cost(cost, percent):
 import csv as csv_module  # noqa: E402
 import itertools  # noqa: E402
 
-from hypothesis import assume, example  # noqa: E402
+from hypothesis import assume  # noqa: E402
 
 LOCAL_ALPHABET = "abcxyz019_-+=!#$%&'*/?^`{|}~"
 locals_ = st.text(LOCAL_ALPHABET, min_size=1, max_size=16)

@@ -318,21 +318,6 @@ class MonthLoad:
     publishers: bool = True
 
 
-def _totals_from_rollup(session: Session, payer_id: str, month: str) -> dict[str, dict[str, str]]:
-    r = CostRollup.__table__
-    totals: dict[str, dict[str, Any]] = {}
-    for row in session.execute(
-        select(r.c.currency, r.c.billed_cost, r.c.effective_cost, r.c.list_cost, r.c.rows).where(
-            r.c.payer_id == payer_id, r.c.month == month
-        )
-    ):
-        _add(totals.setdefault(row.currency, _empty()), row)
-    return {
-        cur: {k: format(canonical(v), "f") if k in AMOUNTS else str(v) for k, v in entry.items()}
-        for cur, entry in totals.items()
-    }
-
-
 def list_cost_months(session: Session, actor: Actor, *, payer_id: str | None = None) -> list[MonthLoad]:
     """Each payer-month loaded, per currency, with its totals over every charge category."""
     actor.require_operator("see cost data")
@@ -342,7 +327,7 @@ def list_cost_months(session: Session, actor: Actor, *, payer_id: str | None = N
         query = query.where(load.c.payer_id == normalise_id(payer_id))
     result = []
     for row in session.execute(query):
-        totals = json.loads(row.totals) if row.totals else _totals_from_rollup(session, row.payer_id, row.month)
+        totals = json.loads(row.totals)  # written with the roll-up by every import
         for currency in sorted(totals):
             entry = totals[currency]
             result.append(

@@ -112,6 +112,8 @@ def _prepare_sqlite_file(path: Path, *, create_parent: bool) -> None:
         return
     parent = path.parent
     if not parent.is_dir():
+        if parent.exists():
+            raise InvalidInput(f"cannot create database {path}: {parent} is not a directory")
         if not create_parent:
             raise InvalidInput(
                 f"cannot create database {path}: directory {parent} does not exist",
