@@ -9,7 +9,11 @@ export MSP_DB="$work/msp.db" MSP_CONFIG="$work/config.toml" MSP_ACTOR="demo-oper
 unset MSP_AS
 
 if [ -t 2 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
-step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain" >&2; "$@"; }
+# Show each command as you would type it (quoted where the shell needs it), then run it.
+shown() { local a out=""; for a in "$@"; do
+    if [[ $a =~ ^[A-Za-z0-9_./:@=+,-]+$ ]]; then out+=" $a"; else out+=" '${a//\'/\'\\\'\'}'"; fi
+done; printf '%s' "${out# }"; }
+step() { printf '\n%s$ %s%s\n' "$bold" "$(shown "$@")" "$plain" >&2; "$@"; }
 
 echo "msp demo: a throw-away database in $work" >&2
 step msp --version
