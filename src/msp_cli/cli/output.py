@@ -24,6 +24,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import IO, Any, Literal
 
+from msp_cli.cli.table_layout import column_widths
 from msp_cli.cli.terminal import Terminal
 from msp_cli.common.clock import iso_time
 from msp_cli.common.csv_input import is_formula_like
@@ -316,7 +317,7 @@ def print_table(terminal: Terminal, rows: Sequence[Any], columns: Sequence[Colum
     shown_columns = [i for i in range(len(columns)) if not rows or any(row[i] for row in cells)]
     columns = [columns[i] for i in shown_columns]
     cells = [[row[i] for i in shown_columns] for row in cells]
-    widths = _column_widths(columns, cells, terminal.width())
+    widths = column_widths(columns, cells, terminal.width())
     if widths is None:  # too wide for the terminal: each row as a record (psql's expanded display)
         _print_expanded(terminal, columns, cells, title)
         return
@@ -330,11 +331,6 @@ def print_table(terminal: Terminal, rows: Sequence[Any], columns: Sequence[Colum
     for row in cells:
         table.add_row(*[Text(cell) for cell in row])
     make_console(terminal, stream, True).print(table)
-
-
-WHOLE_WORD = 24  # characters: a value this short without spaces (id, code, month, time) is not folded
-MIN_WRAPPED = 12  # columns a wrapped text column keeps at least (else: one record per row)
-MIN_HEADER = 4  # columns a header may fold into, over values narrower than it
 
 
 def _print_expanded(terminal: Terminal, columns: Sequence[Column], cells: list[list[str]], title: str | None) -> None:
@@ -355,60 +351,6 @@ def _print_expanded(terminal: Terminal, columns: Sequence[Column], cells: list[l
             if cell:
                 table.add_row(Text(column.title), Text(cell))
         console.print(table)
-
-
-def _column_widths(
-    columns: Sequence[Column], cells: list[list[str]], width: int
-) -> list[tuple[bool, int | None]] | None:
-    """(whole, width or None: as wide as needed) per column of a terminal table, or None
-    when the table cannot fit `width` readably (the caller then shows each row as a record).
-
-    A table that fits keeps every value whole. One that does not gets its widths here
-    (rich alone would crop the last columns): first the widest single-word values may
-    wrap (amounts, numbers and ids never do), then a header wider than its values may
-    fold ('ver-sion' over a 1); text columns keep at least a readable width and share
-    what is left."""
-    n = len(columns)
-    gaps = 2 * (n - 1)
-    headers = [max(len(word) for word in c.title.split()) for c in columns]
-    content = [max([len(row[i]) for row in cells], default=0) for i in range(n)]
-    natural = [max(content[i], headers[i]) for i in range(n)]
-    if sum(natural) + gaps <= width:
-        return [(True, None)] * n
-    whole = [
-        c.whole or all(len(row[i]) <= WHOLE_WORD and " " not in row[i] for row in cells) for i, c in enumerate(columns)
-    ]
-    cap = list(natural)  # the width of a whole column
-    # A wrapped column keeps its longest word whole (up to MIN_WRAPPED) and its header's.
-    words = [max([len(word) for row in cells for word in row[i].split()], default=0) for i in range(n)]
-    least = [min(natural[i], max(headers[i], min(MIN_WRAPPED, words[i]))) for i in range(n)]
-
-    def needed() -> int:
-        return sum(cap[i] if whole[i] else least[i] for i in range(n)) + gaps
-
-    while needed() > width:
-        candidates = [i for i in range(n) if whole[i] and not columns[i].whole and least[i] < cap[i]]
-        if not candidates:
-            break
-        whole[max(candidates, key=lambda i: cap[i] - least[i])] = False
-    narrow = [i for i in range(n) if whole[i] and content[i] < headers[i]]
-    for i in sorted(narrow, key=lambda i: content[i] - headers[i]):
-        if needed() <= width:
-            break
-        cap[i] = max(content[i], MIN_HEADER)
-    if needed() > width:
-        return None
-    widths = [cap[i] if whole[i] else least[i] for i in range(n)]
-    flexible = [i for i in range(n) if not whole[i]]
-    spare = width - gaps - sum(widths)
-    while spare > 0 and flexible:  # a column at a time, to the one that lacks the most
-        lacking = max(flexible, key=lambda i: natural[i] - widths[i])
-        if natural[lacking] <= widths[lacking]:
-            break
-        widths[lacking] += 1
-        spare -= 1
-    # A column narrower than its header wraps: the header folds, its values fit whole.
-    return [(whole[i] and widths[i] >= headers[i], widths[i]) for i in range(n)]
 
 
 def print_record(terminal: Terminal, record: Any, columns: Sequence[Column]) -> None:
