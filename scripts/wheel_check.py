@@ -167,15 +167,19 @@ def tour(venv: Path, where: Path, db: str, version: str) -> None:
         k: sorted(v, key=Decimal, reverse=True) for k, v in prices.items()
     } != EXPECTED_PRICES or total != EXPECTED_TOTAL:
         raise CheckFailed(f"the bill: prices {prices}, total {total}; expected {EXPECTED_PRICES}, {EXPECTED_TOTAL}")
-    invoice = as_json("rebill", "issue", "--customer", "WHEEL", "--month", MONTH)
-    if invoice["month"] != MONTH:
-        raise CheckFailed(f"rebill issue: {invoice}")
+    issued = as_json("rebill", "issue", "--customer", "WHEEL", "--month", MONTH)
+    if [(d["type"], d["month"]) for d in issued] != [("invoice", MONTH)]:
+        raise CheckFailed(f"rebill issue: {issued}")
+    invoice = issued[0]
+    say("invoices", "render", invoice["number"], "--output", "invoice.pdf")
+    if not (where / "invoice.pdf").read_bytes().startswith(b"%PDF-"):
+        raise CheckFailed("msp invoices render wrote no PDF")
     say("audit", "verify")
     if "complete -F _msp_completion msp" not in say("completion", "bash"):
         raise CheckFailed("msp completion bash printed no script")
     step(
         f"  tour on {db.split('://')[0] if '://' in db else 'sqlite'}: version, payer, dedicated customer, "
-        f"cost import, margin, rebill ({total} USD), invoice {invoice['number']}, audit: ok"
+        f"cost import, margin, rebill ({total} USD), invoice {invoice['number']} as PDF, audit: ok"
     )
 
 
