@@ -5,8 +5,13 @@ bills, and every number or month is read in ASCII digits only."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from msp_cli.common.money import canonical, fits_storage, stored_text
 
 from cost_rows import cost_row, load_costs
 from focusdata import query, write_focus
@@ -172,3 +177,22 @@ def test_an_amount_that_cannot_be_stored_is_named_with_its_row(run, tmp_path, am
     result = run("costs", "import", str(path))
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [f"error: {path}: row 2: column BilledCost: '{amount}' is {reason}"]
+
+
+@given(
+    st.decimals(allow_nan=False, allow_infinity=False)
+    | st.decimals(allow_nan=False, allow_infinity=False, places=2)
+    | st.decimals(min_value=-(10**21), max_value=10**21, places=6),
+    st.sampled_from([0, 2]),
+)
+def test_the_fast_stored_text_of_an_amount_is_its_canonical_form(value, min_places):
+    # Bill lines are bound through stored_text's shortcuts; what is stored must be the
+    # same text as the general canonical form, digit for digit.
+    assert stored_text(value, min_places) == format(canonical(value, min_places), "f")
+    if value == 0:
+        assert stored_text(value, min_places) == ("0.00" if min_places == 2 else "0")
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False))
+def test_fits_storage_is_below_ten_to_the_twenty(value):
+    assert fits_storage(value) == (value.copy_abs() < Decimal(10) ** 20)  # copy_abs: no rounding

@@ -10,6 +10,7 @@ cooldown is skipped, and a refused trigger never extends a running cooldown.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -20,19 +21,19 @@ from sqlalchemy.orm import Session
 
 from msp_cli.access import audit
 from msp_cli.access.actors import Actor
-from msp_cli.billing.bills import Bill, Line, Total, compute_bills
+from msp_cli.billing.bill_workers import PreparedBill, line_insert, prepared_batches
+from msp_cli.billing.bills import Line, Total, compute_bills, failure_text
 from msp_cli.billing.documents import invoiced, invoiced_warnings
 from msp_cli.billing.versions import latest_runs, run_lines
 from msp_cli.common.clock import iso_time, utcnow
-from msp_cli.common.errors import InvalidInput, MspError, RuleViolation
+from msp_cli.common.errors import InvalidInput, RuleViolation
 from msp_cli.common.money import MONEY, ZERO_CENTS, exact_sum
 from msp_cli.common.months import current_month_in, parse_month
 from msp_cli.common.settings import DEFAULT_COOLDOWN_HOURS
 from msp_cli.directory.lookups import require_customer
 from msp_cli.store.batches import chunked
-from msp_cli.store.bulk import insert_many
+from msp_cli.store.bulk import BulkInsert, insert_many
 from msp_cli.store.models import (
-    BillLine,
     CostLoad,
     Customer,
     RebillCooldown,
@@ -79,12 +80,6 @@ class TriggerResult:
         if self.single and self.outcomes and self.outcomes[0].status == "skipped_cooldown":
             return RuleViolation(self.outcomes[0].cooldown_message)
         return None
-
-
-def failure_text(error: Exception) -> str:
-    """Why one customer's bill failed: an msp error says it in words; anything else is a
-    bug, named by its type."""
-    return str(error) if isinstance(error, MspError) else f"{type(error).__name__}: {error}"
 
 
 def cooldown_length(hours: Decimal | int | float) -> timedelta:
@@ -134,6 +129,10 @@ def _cooldowns(session: Session, codes: Sequence[str]) -> dict[str, Any]:
     return {row.customer: row for row in session.execute(select(t).where(t.c.customer.in_(codes)))}
 
 
+def _due(cooldown: Any, cutoff: datetime) -> bool:
+    return cooldown is None or cooldown.triggered_at <= cutoff
+
+
 def _claim(
     session: Session, actor: Actor, codes: Sequence[str], month: str, now: datetime, cutoff: datetime
 ) -> set[str]:
@@ -166,12 +165,13 @@ def _claim(
     return claimed
 
 
-def _store(session: Session, actor: Actor, bills: Sequence[Bill], now: datetime) -> dict[str, int]:
+def _store(
+    session: Session, actor: Actor, month: str, bills: Sequence[PreparedBill], now: datetime, insert: BulkInsert
+) -> dict[str, int]:
     """Insert one run per bill (the next version), its totals and lines; return versions."""
     if not bills:
         return {}
     r = RebillRun.__table__
-    month = bills[0].month
     codes = [bill.customer for bill in bills]
     last = dict(
         session.execute(
@@ -193,33 +193,16 @@ def _store(session: Session, actor: Actor, bills: Sequence[Bill], now: datetime)
         for b in bills
     ]
     ids = session.execute(r.insert().returning(r.c.id, sort_by_parameter_order=True), runs).scalars().all()
-    totals, lines = [], []
+    totals: list[dict[str, Any]] = []
+    lines: list[tuple[Any, ...]] = []
     for run_id, bill in zip(ids, bills):
         totals += [
             {"run_id": run_id, "currency": t.currency, "cost": t.cost, "price": t.price, "lines": t.lines}
-            for t in bill.totals()
+            for t in bill.totals
         ]
-        lines += [
-            {
-                "run_id": run_id,
-                "line": n,
-                "kind": l.kind,
-                "linked_account": l.linked_account,
-                "service": l.service,
-                "currency": l.currency,
-                "cost": l.cost,
-                "price": l.price,
-                "rule_id": l.rule_id,
-                "rule": l.rule,
-                "publisher": l.publisher,
-                "provider": l.provider,
-                "grant_id": l.grant_id,
-                "detail": l.detail,
-            }
-            for n, l in enumerate(bill.lines, start=1)
-        ]
+        lines += [(run_id, *row[1:]) for row in bill.rows]  # bound rows wait for their run's id
     insert_many(session, RebillTotal.__table__, totals)
-    insert_many(session, BillLine.__table__, lines)
+    insert.execute(session, lines)
     return {run["customer"]: run["version"] for run in runs}
 
 
@@ -233,40 +216,47 @@ def rebill(
     cooldown_hours: Decimal | int = DEFAULT_COOLDOWN_HOURS,
     progress: Progress | None = None,
     zone: str = "UTC",
+    workers: int = 1,
 ) -> TriggerResult:
-    """Rebill the customers for the month, each at most once per cooldown."""
+    """Rebill the customers for the month, each at most once per cooldown. With
+    `workers` > 1, bills may be computed in that many worker processes (see
+    `bill_workers`); what is stored is the same."""
     month, chosen = resolve_trigger(session, actor, customers, all_customers, month, zone)
     result = TriggerResult(month, single=not all_customers and len(chosen) == 1)
     now = utcnow().replace(microsecond=0)
     wait = cooldown_length(cooldown_hours)
     cutoff = now - wait
+    batches = list(chunked(chosen, BATCH))
+    previous: dict[str, Any] = {}
+    for batch in batches:
+        previous.update(_cooldowns(session, [code for code, _ in batch]))
+    # Who is due, decided up front so that the bills of later batches can be computed
+    # (in worker processes) while earlier ones are stored.
+    due = [[(code, basis) for code, basis in batch if _due(previous.get(code), cutoff)] for batch in batches]
+    insert = line_insert(session)
     done = 0
-    for batch in chunked(chosen, BATCH):
-        codes = [code for code, _ in batch]
-        previous = _cooldowns(session, codes)
-        ready = [
-            (code, basis) for code, basis in batch if code not in previous or previous[code].triggered_at <= cutoff
-        ]
-        computed = compute_bills(session, ready, month)
-        good = [code for code, _ in ready if isinstance(computed[code], Bill)]
-        claimed = _claim(session, actor, good, month, now, cutoff)
-        previous.update(_cooldowns(session, [code for code in good if code not in claimed]))
-        versions = _store(session, actor, [computed[code] for code in good if code in claimed], now)  # type: ignore[misc]
-        for code, _ in batch:
-            bill = computed.get(code)
-            if code in claimed:
-                assert isinstance(bill, Bill)
-                result.outcomes.append(Outcome(code, month, "rebilled", versions[code], bill.totals()))
-            elif isinstance(bill, Exception):
-                result.outcomes.append(Outcome(code, month, "failed", error=failure_text(bill)))
-            else:
-                last = previous[code].triggered_at
-                result.outcomes.append(
-                    Outcome(code, month, "skipped_cooldown", last_triggered_at=last, next_allowed_at=last + wait)
-                )
-        done += len(batch)
-        if progress:
-            progress(done, len(chosen))
+    with closing(prepared_batches(session, month, due, workers)) as computed:
+        for batch, ready, bills in zip(batches, due, computed):
+            good = [code for code, _ in ready if isinstance(bills[code], PreparedBill)]
+            claimed = _claim(session, actor, good, month, now, cutoff)
+            previous.update(_cooldowns(session, [code for code in good if code not in claimed]))
+            stored = [bills[code] for code in good if code in claimed]
+            versions = _store(session, actor, month, stored, now, insert)  # type: ignore[arg-type]
+            for code, _ in batch:
+                bill = bills.get(code)
+                if code in claimed:
+                    assert isinstance(bill, PreparedBill)
+                    result.outcomes.append(Outcome(code, month, "rebilled", versions[code], bill.totals))
+                elif isinstance(bill, str):
+                    result.outcomes.append(Outcome(code, month, "failed", error=bill))
+                else:
+                    last = previous[code].triggered_at
+                    result.outcomes.append(
+                        Outcome(code, month, "skipped_cooldown", last_triggered_at=last, next_allowed_at=last + wait)
+                    )
+            done += len(batch)
+            if progress:
+                progress(done, len(chosen))
     _warn_invoiced(session, result)
     audit.record(
         session,

@@ -107,6 +107,7 @@ def _outcome_rows(outcomes: list[Any]) -> list[dict[str, Any]]:
 
 
 def _run_trigger(app_ctx: context.AppContext, customers: list[str], all_: bool, month: str | None, fmt: Format) -> None:
+    from msp_cli.billing.bill_workers import default_workers
     from msp_cli.billing.rebilling import rebill
 
     with progress_bar(app_ctx.terminal, "rebilling") as advance, app_ctx.session() as (session, actor):
@@ -119,6 +120,7 @@ def _run_trigger(app_ctx: context.AppContext, customers: list[str], all_: bool, 
             cooldown_hours=app_ctx.settings.rebill_cooldown_hours,
             progress=advance,
             zone=app_ctx.settings.timezone,
+            workers=app_ctx.settings.rebill_workers or default_workers(),
         )
     refusal = result.refusal()
     if refusal is not None:

@@ -24,7 +24,8 @@ MONEY = Context(prec=MONEY_PRECISION, rounding=ROUND_HALF_EVEN)
 
 # NUMERIC(38,18) holds 20 digits before the point: an amount must stay below 10^20 in
 # absolute value, on SQLite too (which would store more), so both backends behave alike.
-STORED_LIMIT = Decimal(10) ** 20
+STORED_DIGITS = 20  # whole digits NUMERIC(38,18) holds
+STORED_LIMIT = Decimal(10) ** STORED_DIGITS
 STORED_LIMIT_TEXT = "10^20"
 
 # Numbers users type: ASCII digits, an optional sign and decimal point; no exponent, no
@@ -61,7 +62,9 @@ def negate(value: Decimal) -> Decimal:
 
 def fits_storage(value: Decimal) -> bool:
     """Whether an amount can be stored: its absolute value is below 10^20."""
-    return MONEY.abs(value) < STORED_LIMIT
+    # adjusted() is the power of ten of the leading digit: no arithmetic (called for
+    # every amount of millions of bill lines).
+    return value.is_finite() and (not value or value.adjusted() < STORED_DIGITS)
 
 
 def to_cents(value: Decimal) -> Decimal:
@@ -143,6 +146,18 @@ def canonical_text(text: str, min_places: int = 2) -> str:
     if whole == "-0" and not fraction.strip("0"):
         whole = "0"
     return f"{whole}.{fraction}" if fraction else whole
+
+
+def stored_text(value: Decimal, min_places: int = 2) -> str:
+    """canonical() as the text SQLite stores, from a finite Decimal: what binding an
+    amount costs for each of millions of bill lines, so the common cases are short."""
+    text = format(value, "f")
+    dot = text.find(".")
+    if dot >= 0 and (value or not value.is_signed()):  # -0.00 is written 0.00
+        places = len(text) - dot - 1
+        if places == min_places or (places > min_places and text[-1] != "0"):
+            return text  # already canonical: a price in cents, a cost without trailing zeros
+    return canonical_text(text, min_places)
 
 
 def is_currency_code(text: str) -> bool:

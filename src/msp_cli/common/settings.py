@@ -17,7 +17,7 @@ import tomli_w
 
 from msp_cli.common.clock import time_zone
 from msp_cli.common.errors import InvalidInput, write_error
-from msp_cli.common.money import DEFAULT_CURRENCY, is_currency_code, parse_decimal
+from msp_cli.common.money import DEFAULT_CURRENCY, is_currency_code, parse_decimal, parse_integer
 from msp_cli.common.naming import clean_address, validate_name
 from msp_cli.common.text import shown
 
@@ -53,6 +53,9 @@ KNOWN_KEYS: dict[str, tuple[str | None, str]] = {
 }
 # The SMTP password is a secret: read from the environment only, never a config key.
 SMTP_PASSWORD_ENV = "MSP_SMTP_PASSWORD"
+# How many processes compute bills in a `rebill` (default: the CPUs msp may use; 1 = none
+# besides msp itself): a tuning knob of the machine, so the environment only.
+REBILL_WORKERS_ENV = "MSP_REBILL_WORKERS"
 SECRET_KEYS = ("smtp_password",)
 DEFAULT_PREFIXES = {"invoice": "INV-", "credit-note": "CN-", "debit-note": "DN-"}
 PREFIX_RE = re.compile(r"[A-Za-z0-9._-]{1,20}")
@@ -183,6 +186,7 @@ class Settings:
     sources: dict[str, str] = field(default_factory=dict)
     as_user: str | None = None
     smtp_password: str | None = field(default=None, repr=False)  # never shown, never written
+    rebill_workers: int | None = None  # None: as many as the CPUs msp may use
 
     @property
     def unknown_keys(self) -> list[str]:
@@ -316,6 +320,11 @@ def load_settings(
             raise InvalidInput(f"{where}: {exc}", hint=exc.hint)
     settings.as_user = as_user or env.get("MSP_AS") or None
     settings.smtp_password = env.get(SMTP_PASSWORD_ENV) or None
+    if env.get(REBILL_WORKERS_ENV):
+        try:
+            settings.rebill_workers = parse_integer(env[REBILL_WORKERS_ENV], "worker count", minimum=1)
+        except InvalidInput as exc:
+            raise InvalidInput(f"env {REBILL_WORKERS_ENV}: {exc}")
     return settings
 
 

@@ -175,8 +175,8 @@ def exact_sums(session: Session, query: Select[Any], amount: Any) -> dict[tuple[
     parameters = tuple(compiled.params[name] for name in compiled.positiontup or ())
     add = MONEY.add
     sums: dict[tuple[Any, ...], Decimal] = {}
-    for *key, text in connection.exec_driver_sql(compiled.string, parameters).cursor.fetchall():
-        group = tuple(key)
+    for row in connection.exec_driver_sql(compiled.string, parameters).cursor.fetchall():
+        group, text = row[:-1], row[-1]
         previous = sums.get(group)
         if text is None:
             sums[group] = ZERO if previous is None else previous
@@ -264,6 +264,11 @@ class Database:
         if self.is_sqlite:
             return self.url.removeprefix("sqlite:///").split("?", 1)[0]
         return mask_url(self.url)
+
+    def schema_checked_elsewhere(self) -> None:
+        """Another process of the same command has checked (and upgraded) the schema and
+        holds the write lock: checking again here would wait for that lock."""
+        self._schema_checked = True
 
     def ensure_schema(self) -> None:
         if not self._schema_checked:

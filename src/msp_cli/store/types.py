@@ -16,7 +16,7 @@ from sqlalchemy import DateTime, Numeric, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from msp_cli.common.money import canonical, canonical_text
+from msp_cli.common.money import canonical, canonical_text, stored_text
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
@@ -43,7 +43,7 @@ class ExactDecimal(TypeDecorator[Decimal]):
             raise TypeError(f"money must be Decimal, not {type(value).__name__}")
         if not value.is_finite():
             raise ValueError(f"money must be a finite number, not {value}")
-        text = canonical_text(format(value, "f"), self.min_places)  # one pass: bulk inserts run this per value
+        text = stored_text(value, self.min_places)  # one pass: bulk inserts run this per value
         return Decimal(text) if dialect.name == "postgresql" else text
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:

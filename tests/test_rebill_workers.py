@@ -1,0 +1,118 @@
+"""`rebill --all` computes bills in worker processes on an SQLite file (see
+billing/bill_workers.py): what it stores and prints must be exactly what one process
+computes, and the knob that sets the worker count takes only sensible values."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import msp_cli.billing.bill_workers as bill_workers
+
+from cost_rows import cost_row, load_costs
+
+CUSTOMERS = 430  # three batches of 200: the worker path needs two or more
+MONTH = "2026-10"
+SERVICES = ("Amazon EC2", "Amazon S3", "AWS Marketplace Widget")
+
+
+def _build(run, db: Path) -> None:
+    assert run("--db", str(db), "payers", "add", "P1", "--name", "Main payer", "--provider", "aws").exit_code == 0
+    rows = []
+    for n in range(CUSTOMERS):
+        for k in range(2):
+            for i, service in enumerate(SERVICES):
+                rows.append(
+                    cost_row(
+                        f"X{n:04d}-{k}",
+                        service,
+                        f"{(n * 7 + k * 3 + i) % 997}.{n % 100:02d}{i}7",
+                        publisher="Widget Corp" if i == 2 else "",
+                    )
+                )
+    load_costs(db, rows)
+    csv = db.parent / "customers.csv"
+    lines = ["code,name,accounts,dedicated_payers,exclude,basis,plan"]
+    for n in range(CUSTOMERS):
+        plan = "std" if n % 3 else ""
+        lines.append(f"C{n:04d},Customer {n},X{n:04d}-0;X{n:04d}-1,,,billed,{plan}")
+    csv.write_text("\n".join(lines) + "\n")
+    for args in (
+        ("plans", "create", "std"),
+        ("pricing", "add", "--plan", "std", "--margin", "12.5"),
+        ("pricing", "add", "--plan", "std", "--service", "Amazon S3", "--discount", "3"),
+        ("customers", "import", str(csv)),
+        ("pricing", "add", "C0000", "--tiers", "0:10,500:5"),
+        ("pricing", "add", "C0001", "--fee-percent", "2.5"),
+        ("pricing", "add", "C0002", "--marketplace", "--margin", "1"),
+        ("credits", "grant", "C0003", "100", "--from", MONTH),
+    ):
+        result = run("--db", str(db), *args)
+        assert result.exit_code == 0, (args, result)
+
+
+def _stored(sql_db: Path) -> tuple[list[tuple], list[tuple]]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{sql_db}")
+    try:
+        with engine.connect() as conn:
+            lines = conn.execute(
+                text(
+                    "SELECT r.customer, r.version, l.line, l.kind, l.linked_account, l.service, l.currency, "
+                    "l.cost, l.price, l.rule_id, l.rule, l.publisher, l.provider, l.grant_id, l.detail "
+                    "FROM bill_line l JOIN rebill_run r ON r.id = l.run_id ORDER BY r.customer, l.line"
+                )
+            ).all()
+            totals = conn.execute(
+                text(
+                    "SELECT r.customer, t.currency, t.cost, t.price, t.lines FROM rebill_total t "
+                    "JOIN rebill_run r ON r.id = t.run_id ORDER BY r.customer, t.currency"
+                )
+            ).all()
+        return [tuple(r) for r in lines], [tuple(r) for r in totals]
+    finally:
+        engine.dispose()
+
+
+def test_workers_store_and_print_exactly_what_one_process_does(run, tmp_path, monkeypatch):
+    alone, shared = tmp_path / "alone" / "msp.db", tmp_path / "shared" / "msp.db"
+    alone.parent.mkdir()
+    shared.parent.mkdir()
+    _build(run, alone)
+    shutil.copyfile(alone, shared)
+    used: list[int] = []
+    real = bill_workers._from_workers
+
+    def counted(url, month, batches, workers):  # the worker path, seen from this process
+        used.append(workers)
+        yield from real(url, month, batches, workers)
+
+    monkeypatch.setattr(bill_workers, "_from_workers", counted)
+    command = ("rebill", "--all", "--month", MONTH, "--format", "json")
+    one = run("--db", str(alone), *command, env={"MSP_REBILL_WORKERS": "1"})
+    assert used == []
+    two = run("--db", str(shared), *command, env={"MSP_REBILL_WORKERS": "2"})
+    assert used == [2]
+    assert one.exit_code == two.exit_code == 0, (one.stderr, two.stderr)
+    assert f"{CUSTOMERS} rebilled, 0 skipped (cooldown), 0 failed" in two.stderr
+    assert json.loads(one.stdout) == json.loads(two.stdout)
+    lines, totals = _stored(shared)
+    assert (lines, totals) == _stored(alone)
+    assert len({line[0] for line in lines}) == CUSTOMERS
+    kinds = {line[3] for line in lines}
+    assert {"usage", "fee-percent", "grant"} <= kinds  # the rules above all reached the bills
+    tiered = [line for line in lines if line[0] == "C0000" and line[3] == "usage" and line[11] != "Widget Corp"]
+    assert len(tiered) == 4 and all(line[14] and "graduated" in line[14] for line in tiered)
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "٢", " "])
+def test_a_bad_worker_count_is_refused_before_anything_runs(run, tmp_path, value):
+    db = tmp_path / "msp.db"
+    result = run("--db", str(db), "customers", "list", env={"MSP_REBILL_WORKERS": value})
+    assert result.exit_code == 2, result
+    assert result.stderr.startswith("error: env MSP_REBILL_WORKERS: invalid worker count"), result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2  # the error, and a hint at most
