@@ -116,3 +116,28 @@ def test_a_bad_worker_count_is_refused_before_anything_runs(run, tmp_path, value
     assert result.exit_code == 2, result
     assert result.stderr.startswith("error: env MSP_REBILL_WORKERS: invalid worker count"), result.stderr
     assert len(result.stderr.strip().splitlines()) <= 2  # the error, and a hint at most
+
+
+def test_without_worker_processes_the_command_does_the_work_itself(run, tmp_path, monkeypatch):
+    # Some containers allow no semaphores or extra processes: the pool cannot start, or
+    # breaks; the bills are the same, computed in the command's own process.
+    alone, broken = tmp_path / "alone" / "msp.db", tmp_path / "broken" / "msp.db"
+    alone.parent.mkdir()
+    broken.parent.mkdir()
+    _build(run, alone)
+    shutil.copyfile(alone, broken)
+    real = bill_workers._from_workers
+
+    def breaks_after_one(url, month, batches, workers):
+        pool = real(url, month, batches, workers)
+        yield next(pool)
+        pool.close()
+        raise bill_workers.BrokenProcessPool("a worker was killed")
+
+    monkeypatch.setattr(bill_workers, "_from_workers", breaks_after_one)
+    command = ("rebill", "--all", "--month", MONTH, "--format", "json")
+    one = run("--db", str(alone), *command, env={"MSP_REBILL_WORKERS": "1"})
+    two = run("--db", str(broken), *command, env={"MSP_REBILL_WORKERS": "2"})
+    assert one.exit_code == two.exit_code == 0, (one.stderr, two.stderr)
+    assert json.loads(one.stdout) == json.loads(two.stdout)
+    assert _stored(broken) == _stored(alone)

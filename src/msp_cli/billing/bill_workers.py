@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from collections import deque
 from collections.abc import Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any
@@ -122,12 +124,20 @@ def prepared_batches(
     bind = session.get_bind()
     url = bind.engine.url
     in_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
-    if workers < 2 or len(batches) < 2 or not in_file:
-        insert = line_insert(session)
-        for batch in batches:
-            yield prepare_bills(session, batch, month, insert)
-        return
-    yield from _from_workers(url.render_as_string(hide_password=False), month, batches, workers)
+    if workers >= 2 and len(batches) >= 2 and in_file:
+        done = 0
+        try:
+            for prepared in _from_workers(url.render_as_string(hide_password=False), month, batches, workers):
+                yield prepared
+                done += 1
+            return
+        except (OSError, BrokenProcessPool):
+            # Workers only save time: where processes or their semaphores are not
+            # allowed (some containers), or one died, this process does the rest.
+            batches = batches[done:]
+    insert = line_insert(session)
+    for batch in batches:
+        yield prepare_bills(session, batch, month, insert)
 
 
 def _from_workers(
@@ -136,7 +146,9 @@ def _from_workers(
     workers = min(workers, len(batches))
     # spawn, not fork: this process holds an open database connection and may run a
     # progress bar's thread, neither of which survives a fork safely.
-    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start, initargs=(url,))
+    pool = ProcessPoolExecutor(
+        workers, mp_context=get_context("spawn"), initializer=_start, initargs=(url, os.getpid())
+    )
     try:
         waiting = iter(batches)
         pending: deque[Future[dict[str, PreparedBill | str]]] = deque()
@@ -157,13 +169,26 @@ def _from_workers(
 _worker_database: Database | None = None
 
 
-def _start(url: str) -> None:
+def _start(url: str, command: int) -> None:
     # Ctrl-C is the command's to handle (it rolls back and stops the pool); a worker
     # that took it too would print its own traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_with(command)
     global _worker_database
     _worker_database = Database(url)
     _worker_database.schema_checked_elsewhere()
+
+
+def _end_with(command: int) -> None:
+    """Die with the command: killed (SIGKILL, OOM), it cannot stop its workers, which
+    would wait for work forever holding its output pipes open."""
+    if sys.platform == "linux":
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != command:  # it died before the line above
+        os._exit(1)
 
 
 def _prepare_batch(month: str, customers: list[tuple[str, str]]) -> dict[str, PreparedBill | str]:
