@@ -306,3 +306,26 @@ def test_restating_a_month(shell: Shell, run: Run) -> None:
     assert shown["refers_to"] == next(
         d["number"] for d in json_out(run, "invoices", "list") if d["type"] == "invoice" and d["customer"] == "contoso"
     )
+
+
+def test_the_cron_script_run_by_hand_issues_and_sends_a_restated_month(
+    shell: Shell, run: Run, smtp_server: SmtpServer
+) -> None:
+    """As the restating recipe says: `msp-monthly 2026-05` with the restated file in its
+    inbox imports it, rebills, issues the notes and sends them."""
+    shell.recipe("setup", "may-issued")
+    script, env = cron_script(shell)
+    shutil.copy(SHARED_MAY_RESTATED, Path(env["BILLING_INBOX"]) / "cloudwise-shared.csv")
+
+    proc = shell.run("", str(script), "2026-05", env={**env, **DAYS_LATER})
+    assert proc.returncode == 0, shell.mail_text()
+    assert shell.mail_text() == ""
+    notes = {k: v for k, v in documents(run, "2026-05").items() if k[1] != "invoice"}
+    assert notes == {("contoso", "credit-note"): "-40.97", ("wingtip", "debit-note"): "12.96"}
+    # the invoices and the notes, each to its customer's billing address
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == [
+        "ap@contoso.example",
+        "ap@contoso.example",
+        "billing@wingtip.example",
+        "billing@wingtip.example",
+    ]
