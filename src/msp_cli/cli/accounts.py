@@ -5,11 +5,18 @@ from __future__ import annotations
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.help_examples import examples
 from msp_cli.cli.options import FORMAT, YES
 from msp_cli.cli.output import Column, Format, visible, without
 from msp_cli.cli.registry import group_app
 
-app = group_app("accounts")
+app = group_app(
+    "accounts",
+    epilog=examples(
+        "msp accounts list --unassigned",
+        "msp accounts assign acme 210987654321",
+    ),
+)
 
 COLUMNS = [
     Column("id", wrap=False),
@@ -22,7 +29,12 @@ COLUMNS = [
 ]
 
 
-@app.command("add")
+@app.command(
+    "add",
+    epilog=examples(
+        'msp accounts add 210987654321 --payer 222222222222 --name "Acme Web"',
+    ),
+)
 def add(
     ctx: typer.Context,
     account_id: str = typer.Argument(..., metavar="ID", help="The linked account id."),
@@ -41,7 +53,13 @@ def add(
     app_ctx.emit_one(account, COLUMNS, fmt)
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog=examples(
+        "msp accounts list --unassigned",
+        "msp accounts list --customer acme --format csv",
+    ),
+)
 def list_(
     ctx: typer.Context,
     unassigned: bool = typer.Option(False, "--unassigned", help="Only accounts that belong to no customer."),
@@ -60,7 +78,13 @@ def list_(
     app_ctx.emit(without(rows, hidden), visible(COLUMNS, hidden), fmt)
 
 
-@app.command("assign")
+@app.command(
+    "assign",
+    epilog=examples(
+        "msp accounts assign acme 210987654321 321098765432",
+        "msp accounts assign globex 321098765432 --move",
+    ),
+)
 def assign(
     ctx: typer.Context,
     code: str = typer.Argument(..., help="Customer code."),
@@ -78,7 +102,12 @@ def assign(
     app_ctx.emit(rows, COLUMNS, fmt)
 
 
-@app.command("unassign")
+@app.command(
+    "unassign",
+    epilog=examples(
+        "msp accounts unassign 321098765432 --yes",
+    ),
+)
 def unassign(
     ctx: typer.Context,
     account_ids: list[str] = typer.Argument(..., metavar="ID...", help="Linked account ids."),
@@ -98,7 +127,12 @@ def unassign(
     app_ctx.emit(rows, COLUMNS, fmt)
 
 
-@app.command("match")
+@app.command(
+    "match",
+    epilog=examples(
+        "msp accounts match '* SP*' --payer 111111111111",
+    ),
+)
 def match(
     ctx: typer.Context,
     pattern: str = typer.Argument(..., help="Name pattern: '*' matches anything, every other character is literal."),

@@ -16,6 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from msp_cli import __version__
+from msp_cli.cli.help_examples import ExamplesEpilog, examples
 from msp_cli.cli.registry import GROUPS
 from msp_cli.common.errors import (
     Aborted,
@@ -79,7 +80,7 @@ def _discard_stdout(stdout: Any) -> None:
         pass  # not a real file (tests): nothing is flushed at exit
 
 
-class MspGroup(TyperGroup):
+class MspGroup(ExamplesEpilog, TyperGroup):
     """Loads a command group only when it runs, and turns every failure into one line on
     stderr and an exit code."""
 
@@ -185,6 +186,10 @@ app = typer.Typer(
     cls=MspGroup,
     name="msp",
     help="Administration for cloud resellers and MSPs: customers, scope, users, costs and rebilling.",
+    epilog=examples(
+        "msp --db billing.db costs import exports/2026-05/",
+        "msp --db billing.db rebill --all --month previous",
+    ),
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,

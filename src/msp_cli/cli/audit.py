@@ -5,12 +5,19 @@ from __future__ import annotations
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.help_examples import examples
 from msp_cli.cli.options import FORMAT, whole_number
 from msp_cli.cli.output import Column, Format
 from msp_cli.cli.registry import group_app
 from msp_cli.common.errors import DatabaseError
 
-app = group_app("audit")
+app = group_app(
+    "audit",
+    epilog=examples(
+        "msp audit list --limit 10",
+        "msp audit verify",
+    ),
+)
 
 COLUMNS = [
     Column("id", justify="right"),
@@ -23,7 +30,13 @@ COLUMNS = [
 ]
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog=examples(
+        "msp audit list --action 'customer.*' --limit 20",
+        "msp audit list --target acme --format json",
+    ),
+)
 def list_(
     ctx: typer.Context,
     limit: int = typer.Option(
@@ -46,7 +59,12 @@ def list_(
     app_ctx.emit(rows, COLUMNS, fmt)
 
 
-@app.command("verify")
+@app.command(
+    "verify",
+    epilog=examples(
+        "msp audit verify",
+    ),
+)
 def verify(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     """Check the hash chain; exit 1 naming the first broken record."""
     from msp_cli.access.audit import verify_chain

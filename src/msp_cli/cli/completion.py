@@ -30,9 +30,15 @@ from typing import Any
 
 import typer
 
+from msp_cli.cli.help_examples import examples
 from msp_cli.cli.registry import group_app
 
-app = group_app("completion")
+app = group_app(
+    "completion",
+    epilog=examples(
+        "msp completion bash > ~/.local/share/bash-completion/completions/msp",
+    ),
+)
 
 COMPLETE_VAR = "_MSP_COMPLETE"
 DEADLINE_SECONDS = 1.5  # a completion that takes longer (an unreachable server) gives up
@@ -112,7 +118,12 @@ def _print_script(ctx: typer.Context, shell: str) -> None:
     context.get(ctx).stdout.write(SCRIPTS[shell])
 
 
-@app.command("bash")
+@app.command(
+    "bash",
+    epilog=examples(
+        "msp completion bash > ~/.local/share/bash-completion/completions/msp",
+    ),
+)
 def bash(ctx: typer.Context) -> None:
     """Print the bash completion script.
 
@@ -125,7 +136,12 @@ def bash(ctx: typer.Context) -> None:
     _print_script(ctx, "bash")
 
 
-@app.command("zsh")
+@app.command(
+    "zsh",
+    epilog=examples(
+        "msp completion zsh > ~/.zfunc/_msp",
+    ),
+)
 def zsh(ctx: typer.Context) -> None:
     """Print the zsh completion script.
 
@@ -140,7 +156,12 @@ def zsh(ctx: typer.Context) -> None:
     _print_script(ctx, "zsh")
 
 
-@app.command("fish")
+@app.command(
+    "fish",
+    epilog=examples(
+        "msp completion fish > ~/.config/fish/completions/msp.fish",
+    ),
+)
 def fish(ctx: typer.Context) -> None:
     """Print the fish completion script.
 

@@ -5,16 +5,29 @@ from __future__ import annotations
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.help_examples import examples
 from msp_cli.cli.options import FORMAT
 from msp_cli.cli.output import Column, Format
 from msp_cli.cli.registry import group_app
 
-app = group_app("config")
+app = group_app(
+    "config",
+    epilog=examples(
+        "msp config set timezone Europe/Berlin",
+        "msp config show",
+    ),
+)
 
 COLUMNS = [Column("key"), Column("value"), Column("source")]
 
 
-@app.command("show")
+@app.command(
+    "show",
+    epilog=examples(
+        "msp config show",
+        "msp --config /etc/msp/config.toml config show --format json",
+    ),
+)
 def show(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     """Show every setting, its value and where it came from."""
     from msp_cli.common.settings import KNOWN_KEYS
@@ -40,7 +53,13 @@ def show(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     app_ctx.emit(rows, COLUMNS, fmt)
 
 
-@app.command("set")
+@app.command(
+    "set",
+    epilog=examples(
+        "msp config set timezone Europe/Berlin",
+        'msp config set issuer_name "Cloudwise Partners GmbH"',
+    ),
+)
 def set_(
     ctx: typer.Context,
     key: str = typer.Argument(..., help="A setting (msp config show lists them; the SMTP password is not one)."),
@@ -82,7 +101,12 @@ def _record_in_audit_log(app_ctx: context.AppContext, key: str, value: object) -
         app_ctx.warn(f"the change is not in the audit log: {exc}")
 
 
-@app.command("path")
+@app.command(
+    "path",
+    epilog=examples(
+        "msp config path",
+    ),
+)
 def path(ctx: typer.Context) -> None:
     """Print the config file's path."""
     from msp_cli.common.text import printable

@@ -8,13 +8,20 @@ from enum import Enum
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.help_examples import examples
 from msp_cli.cli.options import FORMAT, month_option
 from msp_cli.cli.output import Column, Format
 from msp_cli.cli.progress import file_progress
 from msp_cli.cli.registry import group_app
 from msp_cli.common.money import format_totals
 
-app = group_app("costs")
+app = group_app(
+    "costs",
+    epilog=examples(
+        "msp costs import exports/2026-05/",
+        "msp costs summary --month previous",
+    ),
+)
 
 UNASSIGNED = "(unassigned)"
 AMOUNT_COLUMNS = [
@@ -62,7 +69,13 @@ class By(str, Enum):
     service = "service"
 
 
-@app.command("import")
+@app.command(
+    "import",
+    epilog=examples(
+        "msp costs import focus-2026-05.csv.gz",
+        "msp costs import 'exports/BILLING_PERIOD=2026-05/*.parquet'",
+    ),
+)
 def import_(
     ctx: typer.Context,
     files: list[str] = typer.Argument(
@@ -144,7 +157,13 @@ def import_(
         app_ctx.warn(f"no rows for {month} in {table}: nothing loaded for it")
 
 
-@app.command("months")
+@app.command(
+    "months",
+    epilog=examples(
+        "msp costs months",
+        "msp costs months --payer 111111111111 --format json",
+    ),
+)
 def months(
     ctx: typer.Context,
     payer: str = typer.Option(None, "--payer", metavar="PAYER_ID", help="Only this payer's months."),
@@ -168,7 +187,13 @@ def months(
         )
 
 
-@app.command("summary")
+@app.command(
+    "summary",
+    epilog=examples(
+        "msp costs summary --month previous",
+        "msp costs summary --month 2026-05 --by account --format csv",
+    ),
+)
 def summary(
     ctx: typer.Context,
     month: str = month_option(...),

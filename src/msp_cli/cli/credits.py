@@ -5,11 +5,18 @@ from __future__ import annotations
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.help_examples import examples
 from msp_cli.cli.options import FORMAT, YES, month_option
 from msp_cli.cli.output import Column, Format
 from msp_cli.cli.registry import group_app
 
-app = group_app("credits")
+app = group_app(
+    "credits",
+    epilog=examples(
+        "msp credits grant acme 1000 --from 2026-05 --monthly-cap 250",
+        "msp credits list acme",
+    ),
+)
 
 COLUMNS = [
     Column("id", justify="right"),
@@ -34,7 +41,13 @@ DRAW_COLUMNS = [
 ]
 
 
-@app.command("grant")
+@app.command(
+    "grant",
+    epilog=examples(
+        "msp credits grant acme 1000 --from 2026-05 --monthly-cap 250",
+        'msp credits grant acme 500 --from current --to 2026-12 --description "Pilot"',
+    ),
+)
 def grant(
     ctx: typer.Context,
     code: str = typer.Argument(..., help="Customer code (any case)."),
@@ -69,7 +82,13 @@ def grant(
     app_ctx.emit_one(view, COLUMNS, fmt)
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog=examples(
+        "msp credits list acme",
+        "msp credits list --format json",
+    ),
+)
 def list_(
     ctx: typer.Context,
     code: str = typer.Argument(None, help="Only this customer's grants."),
@@ -84,7 +103,12 @@ def list_(
     app_ctx.emit(rows, COLUMNS if actor.is_operator else DRAW_COLUMNS, fmt)
 
 
-@app.command("revoke")
+@app.command(
+    "revoke",
+    epilog=examples(
+        "msp credits revoke 3 --yes",
+    ),
+)
 def revoke(
     ctx: typer.Context,
     grant_id: int = typer.Argument(..., metavar="ID", help="The grant id (see msp credits list)."),

@@ -7,6 +7,7 @@ from typing import Any
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.help_examples import examples
 from msp_cli.cli.options import DRY_RUN, FORMAT, STRICT, YES
 from msp_cli.cli.output import (
     Column,
@@ -18,7 +19,13 @@ from msp_cli.cli.output import (
 )
 from msp_cli.cli.registry import group_app
 
-app = group_app("customers")
+app = group_app(
+    "customers",
+    epilog=examples(
+        'msp customers create acme --name "Acme Corp" --account 210987654321',
+        "msp customers show acme",
+    ),
+)
 
 LIST_COLUMNS = [
     Column("code"),
@@ -77,7 +84,14 @@ def _show(app_ctx: context.AppContext, detail: Any, fmt: Format, hidden: tuple[s
             app_ctx.print_table([], columns, title="linked accounts (none)")
 
 
-@app.command("create")
+@app.command(
+    "create",
+    epilog=examples(
+        'msp customers create acme --name "Acme Corp" --account 210987654321',
+        'msp customers create northwind --name "Northwind Traders" \\',
+        "    --dedicated 111111111111 --exclude '* SP*'",
+    ),
+)
 def create(
     ctx: typer.Context,
     code: str = typer.Argument(..., help="Customer code: letters, digits, '-', '_', '.' (unique, any case)."),
@@ -118,7 +132,13 @@ def create(
     _show(app_ctx, detail, fmt, hidden)
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog=examples(
+        "msp customers list",
+        "msp --db billing.db customers list --format json",
+    ),
+)
 def list_(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     """List customers."""
     from msp_cli.directory.customers import hidden_fields, list_customers
@@ -130,7 +150,13 @@ def list_(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     app_ctx.emit(without(rows, hidden), visible(LIST_COLUMNS, hidden), fmt)
 
 
-@app.command("show")
+@app.command(
+    "show",
+    epilog=examples(
+        "msp customers show acme",
+        "msp customers show acme --format json",
+    ),
+)
 def show(
     ctx: typer.Context, code: str = typer.Argument(..., help="Customer code (any case)."), fmt: Format = FORMAT
 ) -> None:
@@ -144,7 +170,13 @@ def show(
     _show(app_ctx, detail, fmt, hidden)
 
 
-@app.command("update")
+@app.command(
+    "update",
+    epilog=examples(
+        "msp customers update acme --add-exclude 'sandbox*'",
+        "msp customers update acme --plan standard --billing-email ap@acme.example",
+    ),
+)
 def update(
     ctx: typer.Context,
     code: str = typer.Argument(..., help="Customer code (any case)."),
@@ -196,7 +228,13 @@ def update(
     _show(app_ctx, detail, fmt, hidden)
 
 
-@app.command("delete")
+@app.command(
+    "delete",
+    epilog=examples(
+        "msp customers delete acme",
+        "msp customers delete acme --yes",
+    ),
+)
 def delete(
     ctx: typer.Context, code: str = typer.Argument(..., help="Customer code (any case)."), yes: bool = YES
 ) -> None:
@@ -217,7 +255,13 @@ def delete(
     )
 
 
-@app.command("import")
+@app.command(
+    "import",
+    epilog=examples(
+        "msp customers import customers.csv --dry-run",
+        "msp customers import customers.csv",
+    ),
+)
 def import_(
     ctx: typer.Context,
     file: str = typer.Argument(..., metavar="FILE", help="CSV file ('-' for standard input)."),

@@ -5,14 +5,26 @@ from __future__ import annotations
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.help_examples import examples
 from msp_cli.cli.options import FORMAT
 from msp_cli.cli.output import Column, Format
 from msp_cli.cli.registry import group_app
 
-app = group_app("db")
+app = group_app(
+    "db",
+    epilog=examples(
+        "msp db copy --to postgresql+psycopg://msp@db.example/msp",
+    ),
+)
 
 
-@app.command("copy")
+@app.command(
+    "copy",
+    epilog=examples(
+        "msp db copy --to postgresql+psycopg://msp@db.example/msp",
+        "msp --db msp.db db copy --to backup-2026-05.db",
+    ),
+)
 def copy(
     ctx: typer.Context,
     to: str = typer.Option(

@@ -8,12 +8,19 @@ from typing import Any
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.help_examples import examples
 from msp_cli.cli.options import FORMAT, YES, month_option
 from msp_cli.cli.output import Column, Format, count, write_csv
 from msp_cli.cli.registry import group_app
 from msp_cli.common.errors import Partial
 
-app = group_app("invoices")
+app = group_app(
+    "invoices",
+    epilog=examples(
+        "msp invoices list --month previous",
+        "msp invoices send --month previous",
+    ),
+)
 
 NUMBER = typer.Argument(..., metavar="NUMBER", help="Document number, such as INV-2026-000001.")
 LIST_COLUMNS = [
@@ -54,7 +61,13 @@ SEND_COLUMNS = [
 ]
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog=examples(
+        "msp invoices list --month previous",
+        "msp invoices list --customer acme --type credit-note",
+    ),
+)
 def list_(
     ctx: typer.Context,
     customer: str = typer.Option(None, "--customer", metavar="CODE", help="Only this customer's documents."),
@@ -71,7 +84,12 @@ def list_(
     app_ctx.emit(rows, LIST_COLUMNS, fmt)
 
 
-@app.command("show")
+@app.command(
+    "show",
+    epilog=examples(
+        "msp invoices show INV-2026-000001",
+    ),
+)
 def show(ctx: typer.Context, number: str = NUMBER, fmt: Format = FORMAT) -> None:
     """Show a document: its lines, total and deliveries."""
     from msp_cli.billing.documents import show_document
@@ -99,7 +117,12 @@ def show(ctx: typer.Context, number: str = NUMBER, fmt: Format = FORMAT) -> None
     app_ctx.print_table(detail.deliveries, DELIVERY_COLUMNS, title=f"deliveries ({len(detail.deliveries)})")
 
 
-@app.command("void")
+@app.command(
+    "void",
+    epilog=examples(
+        'msp invoices void INV-2026-000001 --reason "wrong customer"',
+    ),
+)
 def void(
     ctx: typer.Context,
     number: str = NUMBER,
@@ -125,7 +148,12 @@ def void(
         app_ctx.emit([result.document], LIST_COLUMNS, fmt)
 
 
-@app.command("render")
+@app.command(
+    "render",
+    epilog=examples(
+        "msp invoices render INV-2026-000001 --output INV-2026-000001.pdf",
+    ),
+)
 def render(
     ctx: typer.Context,
     number: str = NUMBER,
@@ -146,7 +174,13 @@ def render(
     app_ctx.chatter(f"wrote {rendered.number} to {rendered.path} ({rendered.format}, {rendered.bytes} bytes)")
 
 
-@app.command("send")
+@app.command(
+    "send",
+    epilog=examples(
+        "msp invoices send --month previous",
+        "msp invoices send INV-2026-000001 --outbox outbox/",
+    ),
+)
 def send(
     ctx: typer.Context,
     numbers: list[str] = typer.Argument(None, metavar="NUMBER", help="Documents to send (or --month)."),

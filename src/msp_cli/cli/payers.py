@@ -5,11 +5,18 @@ from __future__ import annotations
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.help_examples import examples
 from msp_cli.cli.options import FORMAT
 from msp_cli.cli.output import Column, Format
 from msp_cli.cli.registry import group_app
 
-app = group_app("payers")
+app = group_app(
+    "payers",
+    epilog=examples(
+        'msp payers add 111111111111 --name "AWS org (Northwind)" --provider aws',
+        "msp payers list",
+    ),
+)
 
 COLUMNS = [
     Column("id", wrap=False),
@@ -21,7 +28,13 @@ COLUMNS = [
 ]
 
 
-@app.command("add")
+@app.command(
+    "add",
+    epilog=examples(
+        'msp payers add 111111111111 --name "AWS org (Northwind)" --provider aws',
+        'msp payers add 8611537 --name "Azure billing account" --provider azure',
+    ),
+)
 def add(
     ctx: typer.Context,
     payer_id: str = typer.Argument(..., metavar="ID", help="The payer account id."),
@@ -39,7 +52,13 @@ def add(
     app_ctx.emit_one(payer, COLUMNS, fmt)
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog=examples(
+        "msp payers list",
+        "msp payers list --format json",
+    ),
+)
 def list_(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     """List payer accounts."""
     from msp_cli.directory.payers import list_payers

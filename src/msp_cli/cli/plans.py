@@ -7,12 +7,19 @@ from typing import Any
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.help_examples import examples
 from msp_cli.cli.options import FORMAT, YES
 from msp_cli.cli.output import Column, Format, write_csv
 from msp_cli.cli.pricing import COLUMNS as RULE_COLUMNS
 from msp_cli.cli.registry import group_app
 
-app = group_app("plans")
+app = group_app(
+    "plans",
+    epilog=examples(
+        'msp plans create standard --description "Standard MSP pricing"',
+        "msp plans show standard",
+    ),
+)
 
 LIST_COLUMNS = [
     Column("name"),
@@ -35,7 +42,13 @@ def _show(app_ctx: context.AppContext, detail: Any, fmt: Format) -> None:
         app_ctx.print_table(rules, [c for c in RULE_COLUMNS if c.key != "customer"], title=f"rules ({len(rules)})")
 
 
-@app.command("create")
+@app.command(
+    "create",
+    epilog=examples(
+        'msp plans create standard --description "Standard MSP pricing"',
+        "msp customers update acme --plan standard",
+    ),
+)
 def create(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Plan name: letters, digits, '-', '_', '.' (unique, any case)."),
@@ -52,7 +65,13 @@ def create(
     _show(app_ctx, detail, fmt)
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog=examples(
+        "msp plans list",
+        "msp plans list --format json",
+    ),
+)
 def list_(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     """List pricing plans with how many rules and customers each has."""
     from msp_cli.billing.plans import list_plans
@@ -63,7 +82,12 @@ def list_(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     app_ctx.emit(plans, LIST_COLUMNS, fmt)
 
 
-@app.command("show")
+@app.command(
+    "show",
+    epilog=examples(
+        "msp plans show standard",
+    ),
+)
 def show(
     ctx: typer.Context, name: str = typer.Argument(..., help="Plan name (any case)."), fmt: Format = FORMAT
 ) -> None:
@@ -76,7 +100,12 @@ def show(
     _show(app_ctx, detail, fmt)
 
 
-@app.command("delete")
+@app.command(
+    "delete",
+    epilog=examples(
+        "msp plans delete standard --yes",
+    ),
+)
 def delete(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Plan name (any case)."),

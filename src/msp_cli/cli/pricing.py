@@ -5,11 +5,18 @@ from __future__ import annotations
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.help_examples import examples
 from msp_cli.cli.options import FORMAT, YES, month_option, whole_number
 from msp_cli.cli.output import Column, Format
 from msp_cli.cli.registry import group_app
 
-app = group_app("pricing")
+app = group_app(
+    "pricing",
+    epilog=examples(
+        "msp pricing add acme --margin 12",
+        "msp pricing list acme",
+    ),
+)
 
 COLUMNS = [
     Column("id", justify="right"),
@@ -35,7 +42,13 @@ COLUMNS = [
 PATTERN = "('*' wildcard, any case)"
 
 
-@app.command("add")
+@app.command(
+    "add",
+    epilog=examples(
+        "msp pricing add acme --margin 12 --service 'Amazon EC2*'",
+        'msp pricing add --plan standard --tiers "0:10,10000:7,80000:5"',
+    ),
+)
 def add(
     ctx: typer.Context,
     code: str = typer.Argument(None, help="Customer code (any case); or give --plan NAME instead."),
@@ -119,7 +132,13 @@ def add(
     app_ctx.emit_one(rule, COLUMNS, fmt)
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog=examples(
+        "msp pricing list acme",
+        "msp pricing list --plan standard --format json",
+    ),
+)
 def list_(
     ctx: typer.Context,
     code: str = typer.Argument(None, help="A customer: its own rules, then its plan's (marked with the plan)."),
@@ -135,7 +154,12 @@ def list_(
     app_ctx.emit(rules, COLUMNS, fmt)
 
 
-@app.command("remove")
+@app.command(
+    "remove",
+    epilog=examples(
+        "msp pricing remove 7 --yes",
+    ),
+)
 def remove(
     ctx: typer.Context,
     rule_id: int = typer.Argument(

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.help_examples import examples
 from msp_cli.cli.options import FORMAT, month_option, whole_number
 from msp_cli.cli.output import Column, Format, write_csv, write_json
 from msp_cli.cli.progress import progress_bar
@@ -16,7 +17,14 @@ from msp_cli.cli.registry import group_app
 from msp_cli.common.clock import iso_time
 from msp_cli.common.errors import Partial
 
-app = group_app("rebill", invoke_without_command=True)
+app = group_app(
+    "rebill",
+    epilog=examples(
+        "msp rebill --all --month previous",
+        "msp rebill --customer acme --month 2026-05 --dry-run",
+    ),
+    invoke_without_command=True,
+)
 
 MONTH = month_option(...)
 OUTCOME_COLUMNS = [
@@ -236,7 +244,13 @@ def _totals_text(totals: list[dict[str, Any]]) -> str:
     return "; ".join(parts) or "0.00"
 
 
-@app.command("show")
+@app.command(
+    "show",
+    epilog=examples(
+        "msp rebill show --customer acme --month previous",
+        "msp rebill show --customer acme --month 2026-05 --explain",
+    ),
+)
 def show(
     ctx: typer.Context,
     customer: str = typer.Option(..., "--customer", metavar="CODE", help="Customer code (any case)."),
@@ -282,7 +296,12 @@ def show(
         app_ctx.print_table([*bill.lines, *foot], columns, title=f"lines ({len(bill.lines)})")
 
 
-@app.command("history")
+@app.command(
+    "history",
+    epilog=examples(
+        "msp rebill history --customer acme --month 2026-05",
+    ),
+)
 def history(
     ctx: typer.Context,
     customer: str = typer.Option(None, "--customer", metavar="CODE", help="Only this customer."),
@@ -298,7 +317,13 @@ def history(
     app_ctx.emit(rows, present(HISTORY_COLUMNS, rows), fmt)
 
 
-@app.command("status")
+@app.command(
+    "status",
+    epilog=examples(
+        "msp rebill status",
+        "msp rebill status --format json",
+    ),
+)
 def status(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     """Each customer's last trigger, by whom, and when it may be rebilled again."""
     from msp_cli.billing.rebilling import rebill_status
@@ -315,7 +340,13 @@ class ExportFormat(str, Enum):
     focus = "focus"
 
 
-@app.command("export")
+@app.command(
+    "export",
+    epilog=examples(
+        "msp rebill export --month previous --output bills.csv",
+        "msp rebill export --month 2026-05 --customer acme --format focus",
+    ),
+)
 def export(
     ctx: typer.Context,
     month: str = MONTH,
@@ -370,7 +401,13 @@ def _export_focus(app_ctx: context.AppContext, month: str, customer: str | None,
         )
 
 
-@app.command("issue")
+@app.command(
+    "issue",
+    epilog=examples(
+        "msp rebill issue --all --month previous",
+        "msp rebill issue --customer acme --month 2026-05",
+    ),
+)
 def issue(
     ctx: typer.Context,
     customer: list[str] = typer.Option([], "--customer", metavar="CODE", help="Issue for this customer (repeatable)."),
@@ -412,7 +449,13 @@ class MarginBy(str, Enum):
     rule = "rule"
 
 
-@app.command("margin")
+@app.command(
+    "margin",
+    epilog=examples(
+        "msp rebill margin --month previous",
+        "msp rebill margin --month 2026-05 --by rule",
+    ),
+)
 def margin(
     ctx: typer.Context,
     month: str = MONTH,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import typer
+from msp_cli.cli.help_examples import ExamplesGroup, GroupApp
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,13 @@ GROUPS: dict[str, Group] = {
 }
 
 
-def group_app(name: str, **settings: Any) -> typer.Typer:
-    """The Typer app of one group, with the settings every group shares."""
-    app = typer.Typer(
+def group_app(name: str, *, epilog: str, **settings: Any) -> GroupApp:
+    """The Typer app of one group, with the settings every group shares; `epilog` is the
+    group's examples (help_examples.examples), printed at the foot of its --help."""
+    app = GroupApp(
+        cls=ExamplesGroup,
         name=name,
+        epilog=epilog,
         help=GROUPS[name].help,
         no_args_is_help=True,
         rich_markup_mode=None,

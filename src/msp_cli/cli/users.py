@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from msp_cli.cli import context
+from msp_cli.cli.help_examples import examples
 from msp_cli.cli.options import DRY_RUN, FORMAT, STRICT, YES
 from msp_cli.cli.output import (
     Column,
@@ -15,7 +16,13 @@ from msp_cli.cli.output import (
 from msp_cli.cli.registry import group_app
 from msp_cli.common.errors import Partial
 
-app = group_app("users")
+app = group_app(
+    "users",
+    epilog=examples(
+        'msp users invite acme ann@acme.example --role admin --name "Ann Lee"',
+        "msp users import acme users.csv",
+    ),
+)
 
 COLUMNS = [
     Column("email"),
@@ -29,7 +36,13 @@ COLUMNS = [
 EMAIL_ARGS = typer.Argument(..., metavar="EMAIL...", help="One or more email addresses.")
 
 
-@app.command("invite")
+@app.command(
+    "invite",
+    epilog=examples(
+        'msp users invite acme ann@acme.example --role admin --name "Ann Lee"',
+        "msp users invite acme bob@acme.example eve@acme.example --send",
+    ),
+)
 def invite(
     ctx: typer.Context,
     code: str = typer.Argument(..., help="Customer code (any case)."),
@@ -82,7 +95,13 @@ def invite(
             )
 
 
-@app.command("import")
+@app.command(
+    "import",
+    epilog=examples(
+        "msp users import acme users.csv --dry-run",
+        "msp users import acme - < emails.txt",
+    ),
+)
 def import_(
     ctx: typer.Context,
     code: str = typer.Argument(..., help="Customer code (any case)."),
@@ -106,7 +125,13 @@ def import_(
     app_ctx.report_import(report, fmt)
 
 
-@app.command("export")
+@app.command(
+    "export",
+    epilog=examples(
+        "msp users export acme --output acme-users.csv",
+        "msp users export > all-users.csv",
+    ),
+)
 def export(
     ctx: typer.Context,
     code: str = typer.Argument(None, help="Only this customer's users (default: all you may see)."),
@@ -129,7 +154,13 @@ def export(
         app_ctx.chatter(f"exported {len(rows)} users to {output}")
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog=examples(
+        "msp users list acme",
+        "msp users list --format json",
+    ),
+)
 def list_(
     ctx: typer.Context,
     code: str = typer.Argument(None, help="Only this customer's users."),
@@ -144,7 +175,12 @@ def list_(
     app_ctx.emit(rows, COLUMNS, fmt)
 
 
-@app.command("show")
+@app.command(
+    "show",
+    epilog=examples(
+        "msp users show ann@acme.example",
+    ),
+)
 def show(
     ctx: typer.Context, email: str = typer.Argument(..., help="Email address (any case)."), fmt: Format = FORMAT
 ) -> None:
@@ -157,7 +193,12 @@ def show(
     app_ctx.emit_one(user, COLUMNS, fmt)
 
 
-@app.command("set-role")
+@app.command(
+    "set-role",
+    epilog=examples(
+        "msp users set-role bob@acme.example admin",
+    ),
+)
 def set_role(
     ctx: typer.Context,
     email: str = typer.Argument(..., help="Email address (any case)."),
@@ -186,7 +227,12 @@ def _set_status(ctx: typer.Context, email: str, status: str, fmt: Format) -> Non
     app_ctx.emit_one(user, COLUMNS, fmt)
 
 
-@app.command("disable")
+@app.command(
+    "disable",
+    epilog=examples(
+        "msp users disable bob@acme.example",
+    ),
+)
 def disable(
     ctx: typer.Context, email: str = typer.Argument(..., help="Email address (any case)."), fmt: Format = FORMAT
 ) -> None:
@@ -194,7 +240,12 @@ def disable(
     _set_status(ctx, email, "disabled", fmt)
 
 
-@app.command("enable")
+@app.command(
+    "enable",
+    epilog=examples(
+        "msp users enable bob@acme.example",
+    ),
+)
 def enable(
     ctx: typer.Context, email: str = typer.Argument(..., help="Email address (any case)."), fmt: Format = FORMAT
 ) -> None:
@@ -203,7 +254,12 @@ def enable(
     _set_status(ctx, email, "active", fmt)
 
 
-@app.command("remove")
+@app.command(
+    "remove",
+    epilog=examples(
+        "msp users remove bob@acme.example eve@acme.example --yes",
+    ),
+)
 def remove(ctx: typer.Context, emails: list[str] = EMAIL_ARGS, yes: bool = YES) -> None:
     """Remove users (all or nothing); asks for confirmation."""
     from msp_cli.directory.users import remove_users
@@ -215,7 +271,13 @@ def remove(ctx: typer.Context, emails: list[str] = EMAIL_ARGS, yes: bool = YES) 
     app_ctx.say(f"removed {count(len(removed), 'user')}: {', '.join(u.email for u in removed)}")
 
 
-@app.command("impersonate")
+@app.command(
+    "impersonate",
+    epilog=examples(
+        'msp users impersonate ann@acme.example --reason "ticket 42"',
+        "msp users impersonate ann@acme.example -- msp invoices list",
+    ),
+)
 def impersonate(
     ctx: typer.Context,
     email: str = typer.Argument(..., help="The customer user to act as."),
