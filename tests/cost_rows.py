@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select, tuple_
 
 from msp_cli.access.actors import operator
-from msp_cli.costs.focus_files import focus_columns
 from msp_cli.costs.focus_sql import CHARGE_CATEGORIES, PUBLISHER_COLUMN, REQUIRED_COLUMNS
+from msp_cli.costs.source_checks import focus_columns
 from msp_cli.costs.storing import store_cost_batch
 from msp_cli.costs.warehouse import WarehouseBatch
 from msp_cli.store.database import Database

@@ -12,7 +12,8 @@ import pytest
 from msp_cli.access.actors import Actor
 from msp_cli.common.errors import PermissionDenied
 from msp_cli.costs.focus_files import read_cost_files
-from msp_cli.costs.storing import cost_summary, list_cost_months, store_cost_batch
+from msp_cli.costs.reports import cost_summary, list_cost_months
+from msp_cli.costs.storing import store_cost_batch
 from msp_cli.store.database import Database
 
 from focusdata import GENERATED_12, SAMPLE_10, file_sums, query, write_focus

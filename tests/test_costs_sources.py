@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from msp_cli.costs.focus_files import CostBatch
+from msp_cli.costs.cost_batch import CostBatch
 
 from focusdata import (
     GENERATED_12,

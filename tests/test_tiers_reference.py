@@ -10,7 +10,8 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from msp_cli.billing.bills import Cost, price_bill
+from msp_cli.billing.bill_costs import Cost
+from msp_cli.billing.bills import price_bill
 from msp_cli.billing.rules import Rule
 from msp_cli.billing.tiers import Tier
 

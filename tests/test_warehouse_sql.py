@@ -15,7 +15,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from msp_cli.costs.focus_files import focus_columns, read_cost_files
+from msp_cli.costs.focus_files import read_cost_files
+from msp_cli.costs.source_checks import focus_columns
 from msp_cli.costs.warehouse import WarehouseBatch
 from msp_cli.costs.warehouse_sql import DIALECTS, first_bad_value_sql, rollup_sql
 

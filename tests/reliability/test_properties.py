@@ -122,7 +122,8 @@ def test_audit_chain_detects_any_single_tampering(records, victim, how):
 from decimal import Context, Decimal, localcontext  # noqa: E402
 from fractions import Fraction  # noqa: E402
 
-from msp_cli.billing.bills import Cost, price_bill  # noqa: E402
+from msp_cli.billing.bill_costs import Cost  # noqa: E402
+from msp_cli.billing.bills import price_bill  # noqa: E402
 from msp_cli.billing.pricing import Rule  # noqa: E402
 
 amounts = st.decimals(

@@ -106,7 +106,8 @@ def import_(
 
     from msp_cli.common.errors import InvalidInput
     from msp_cli.common.months import parse_month
-    from msp_cli.costs.focus_files import CostBatch, read_cost_files
+    from msp_cli.costs.cost_batch import CostBatch
+    from msp_cli.costs.focus_files import read_cost_files
 
     app_ctx = context.get(ctx)
     if warehouse is None and (table is not None or months):
@@ -173,7 +174,7 @@ def months(
 
     `publishers` is "no" for a payer-month imported before msp read PublisherName: its
     charges count as first-party (no marketplace) until it is imported again."""
-    from msp_cli.costs.storing import list_cost_months
+    from msp_cli.costs.reports import list_cost_months
 
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):
@@ -205,7 +206,7 @@ def summary(
 
     Billed, effective and list cost per customer (or account, or service), plus a line for
     linked accounts that belong to no customer."""
-    from msp_cli.costs.storing import cost_summary, month_has_cost_data
+    from msp_cli.costs.reports import cost_summary, month_has_cost_data
 
     app_ctx = context.get(ctx)
     with app_ctx.session(write=False) as (session, actor):

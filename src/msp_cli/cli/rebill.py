@@ -155,7 +155,7 @@ def _run_trigger(app_ctx: context.AppContext, customers: list[str], all_: bool, 
 
 
 def _run_dry_run(app_ctx: context.AppContext, customers: list[str], all_: bool, month: str | None, fmt: Format) -> None:
-    from msp_cli.billing.rebilling import dry_run
+    from msp_cli.billing.dry_runs import dry_run
 
     with app_ctx.session(write=False) as (session, actor):
         diffs = dry_run(

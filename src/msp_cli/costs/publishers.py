@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from msp_cli.costs.focus_files import provider_of
+from msp_cli.costs.cost_batch import provider_of
 
 PUBLISHER_NAMES = {
     "aws": ("AWS", "Amazon"),

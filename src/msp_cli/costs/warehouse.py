@@ -24,8 +24,9 @@ from typing import Any
 
 from msp_cli.common.errors import InvalidInput
 from msp_cli.common.months import parse_month
-from msp_cli.costs.focus_files import CostBatch, FileRead, focus_columns, unreadable_value
+from msp_cli.costs.cost_batch import CostBatch, FileRead
 from msp_cli.costs.focus_sql import ROLLUP, bad_count_sql, clean_select, sql_ident
+from msp_cli.costs.source_checks import first_line, focus_columns, unreadable_value
 from msp_cli.costs.warehouse_sql import (
     DECIMAL_TYPES,
     DIALECTS,
@@ -96,11 +97,6 @@ def parse_warehouse_url(value: str, password: str | None = None) -> Warehouse:
     return Warehouse(url, backend, DIALECTS[backend], shown.render_as_string(hide_password=True), secrets_kept)
 
 
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[0][:300] if lines else "unknown error"
-
-
 class _Connection:
     """A DB-API connection to the engine, with the session set up for the roll-up."""
 
@@ -126,7 +122,7 @@ class _Connection:
         try:
             return duckdb.connect(str(Path(database).expanduser()), read_only=True)
         except duckdb.Error as exc:
-            raise InvalidInput(f"{warehouse.shown}: cannot open: {warehouse.scrub(_first_line(str(exc)))}")
+            raise InvalidInput(f"{warehouse.shown}: cannot open: {warehouse.scrub(first_line(str(exc)))}")
 
     def _sqlalchemy(self, warehouse: Warehouse) -> Any:
         from sqlalchemy import create_engine
@@ -142,12 +138,12 @@ class _Connection:
                 hint=f"pip install 'msp-cli[{extra}]'",
             )
         except Exception as exc:  # the dialect refused the URL's options
-            raise InvalidInput(f"{warehouse.shown}: {warehouse.scrub(_first_line(str(exc)))}")
+            raise InvalidInput(f"{warehouse.shown}: {warehouse.scrub(first_line(str(exc)))}")
         try:
             return self.engine.raw_connection()
         except Exception as exc:  # the driver's own error types: any of them means "cannot connect"
             cause = getattr(exc, "orig", None) or exc
-            raise InvalidInput(f"{warehouse.shown}: cannot connect: {warehouse.scrub(_first_line(str(cause)))}")
+            raise InvalidInput(f"{warehouse.shown}: cannot connect: {warehouse.scrub(first_line(str(cause)))}")
 
     def column_kinds(self, table: str) -> dict[str, str]:
         """{lower-case column name: 'decimal' or 'timestamp'} for the table's columns the
@@ -173,7 +169,7 @@ class _Connection:
             cursor.execute(sql)
         except Exception as exc:
             cursor.close()
-            raise InvalidInput(f"{self.warehouse.shown}: {failure}: {self.warehouse.scrub(_first_line(str(exc)))}")
+            raise InvalidInput(f"{self.warehouse.shown}: {failure}: {self.warehouse.scrub(first_line(str(exc)))}")
         return cursor
 
     def close(self) -> None:
@@ -252,7 +248,7 @@ def _fetch(cursor: Any, warehouse: Warehouse, table: str) -> Iterator[list[tuple
     except InvalidInput:
         raise
     except Exception as exc:
-        raise InvalidInput(f"{warehouse.shown}: cannot read table {table}: {warehouse.scrub(_first_line(str(exc)))}")
+        raise InvalidInput(f"{warehouse.shown}: cannot read table {table}: {warehouse.scrub(first_line(str(exc)))}")
     finally:
         cursor.close()
 
