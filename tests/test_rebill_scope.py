@@ -8,7 +8,7 @@ import pytest
 from freezegun import freeze_time
 
 from msp_cli.access.actors import Actor, resolve_actor
-from msp_cli.billing import delivery, focus_export, issuing, pricing, rebilling, versions
+from msp_cli.billing import delivery, dry_runs, focus_export, issuing, pricing, rebilling, versions
 from msp_cli.common.errors import PermissionDenied
 from msp_cli.common.settings import Issuer, SmtpSettings
 from msp_cli.store.database import Database
@@ -86,7 +86,7 @@ def test_customer_user_sees_own_prices_only(session, user):
         lambda s, user: versions.show_bill(s, user, "ACME", MONTH, explain=True),
         lambda s, user: versions.bill_history(s, user, "BETA"),
         lambda s, user: rebilling.rebill(s, user, customers=["ACME"], month=MONTH),
-        lambda s, user: rebilling.dry_run(s, user, customers=["ACME"], month=MONTH),
+        lambda s, user: dry_runs.dry_run(s, user, customers=["ACME"], month=MONTH),
         lambda s, user: rebilling.rebill_status(s, user),
         lambda s, user: issuing.issue_documents(s, user, customers=["ACME"], month=MONTH),
         lambda s, user: issuing.void_document(s, user, "INV-2026-000001", "wrong"),
