@@ -168,3 +168,48 @@ def machine() -> dict[str, object]:
         "duckdb": duckdb.__version__,
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def record_cost_load(session: object, payer_id: str, month: str, files: int = 1) -> None:
+    """The `cost_load` row of a payer-month whose roll-up a benchmark wrote directly, with
+    its rows and exact totals per currency as an import records them (so `costs months`
+    reads the benchmark's database as it reads any other)."""
+    import json
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from msp_cli.common.clock import utcnow
+    from msp_cli.common.money import canonical, exact_sum
+    from msp_cli.store.models import CostLoad, CostRollup
+
+    r = CostRollup.__table__
+    query = select(r.c.currency, r.c.billed_cost, r.c.effective_cost, r.c.list_cost, r.c.rows).where(
+        r.c.payer_id == payer_id, r.c.month == month
+    )
+    sums: dict[str, list[list[Decimal]]] = {}
+    counts: dict[str, int] = {}
+    for currency, billed, effective, list_cost, rows in session.execute(query):  # type: ignore[attr-defined]
+        columns = sums.setdefault(currency, [[], [], []])
+        for column, amount in zip(columns, (billed, effective, list_cost)):
+            column.append(amount)
+        counts[currency] = counts.get(currency, 0) + rows
+    totals = {
+        currency: {
+            "billed_cost": format(canonical(exact_sum(columns[0])), "f"),
+            "effective_cost": format(canonical(exact_sum(columns[1])), "f"),
+            "list_cost": format(canonical(exact_sum(columns[2])), "f"),
+            "rows": str(counts[currency]),
+        }
+        for currency, columns in sums.items()
+    }
+    session.execute(  # type: ignore[attr-defined]
+        CostLoad.__table__.insert().values(
+            payer_id=payer_id,
+            month=month,
+            rows=sum(counts.values()),
+            files=files,
+            loaded_at=utcnow(),
+            totals=json.dumps(totals, sort_keys=True),
+        )
+    )

@@ -15,7 +15,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from benchmarks.harness import Measurement, checked, msp, msp_env, remove_database, run_once
+from benchmarks.harness import Measurement, checked, msp, msp_env, record_cost_load, remove_database, run_once
 
 ACCOUNTS = 10
 SERVICES = [f"Service {n:02d}" for n in range(30)]
@@ -29,7 +29,6 @@ def build(db_path: Path, customers: int, variant: str) -> int:
     from msp_cli.store.database import Database
     from msp_cli.store.models import (
         Account,
-        CostLoad,
         CostRollup,
         CreditGrant,
         Customer,
@@ -45,7 +44,6 @@ def build(db_path: Path, customers: int, variant: str) -> int:
     codes = [f"C{n:05d}" for n in range(customers)]
     with database.transaction() as s:
         s.execute(Payer.__table__.insert().values(id="P1", name="Payer", provider="aws", created_at=now))
-        s.execute(CostLoad.__table__.insert().values(payer_id="P1", month=MONTH, rows=0, files=1, loaded_at=now))
         if variant == "plan":
             s.execute(PricingPlan.__table__.insert().values(name="standard", created_at=now, created_by="bench"))
         s.execute(
@@ -159,6 +157,7 @@ def build(db_path: Path, customers: int, variant: str) -> int:
                 batch.append(row(SERVICES[0], Decimal("9.99"), category="Tax"))
             s.execute(table.insert(), batch)
             rows += len(batch)
+        record_cost_load(s, "P1", MONTH)
     database.dispose()
     return rows
 

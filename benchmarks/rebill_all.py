@@ -15,7 +15,17 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from benchmarks.harness import Measurement, checked, linear, median_run, msp, msp_env, remove_database, run_once
+from benchmarks.harness import (
+    Measurement,
+    checked,
+    linear,
+    median_run,
+    msp,
+    msp_env,
+    record_cost_load,
+    remove_database,
+    run_once,
+)
 
 ACCOUNTS = 10
 SERVICES = [f"Service {n:02d}" for n in range(30)]
@@ -25,7 +35,7 @@ MONTH = "2024-10"
 def build(db_path: Path, customers: int, days: int = 1) -> int:
     from msp_cli.common.clock import utcnow
     from msp_cli.store.database import Database
-    from msp_cli.store.models import Account, CostLoad, CostRollup, Customer, Payer, PricingRule
+    from msp_cli.store.models import Account, CostRollup, Customer, Payer, PricingRule
 
     database = Database(str(db_path))
     database.ensure_schema()
@@ -33,7 +43,6 @@ def build(db_path: Path, customers: int, days: int = 1) -> int:
     rows = 0
     with database.transaction() as s:
         s.execute(Payer.__table__.insert().values(id="P1", name="Payer", provider="aws", created_at=now))
-        s.execute(CostLoad.__table__.insert().values(payer_id="P1", month=MONTH, rows=0, files=1, loaded_at=now))
         codes = [f"C{n:05d}" for n in range(customers)]
         s.execute(
             Customer.__table__.insert(), [{"code": c, "name": c, "basis": "billed", "created_at": now} for c in codes]
@@ -118,6 +127,7 @@ def build(db_path: Path, customers: int, days: int = 1) -> int:
                 )
             s.execute(table.insert(), batch)
             rows += len(batch)
+        record_cost_load(s, "P1", MONTH)
     database.dispose()
     return rows
 

@@ -109,6 +109,7 @@ class CostBatch:
 
         self.files: list[FileRead] = []
         self.readers: list[str] = []  # each file's DuckDB reader, in the order of `files`
+        self._fingerprints: dict[int, Any] = {}  # file index -> (rows, sum of row hashes)
         self.closed = False
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
@@ -164,11 +165,17 @@ class CostBatch:
         """Whether two files of the batch hold the same rows, whatever their compression,
         line endings, quoting or row order: the count and the sum of the rows' hashes of
         both readers agree. (Only asked of files whose roll-ups already look alike.)"""
-        fingerprints = [
-            self.con.execute(f"SELECT count(*), sum(hash(src)) FROM (SELECT * FROM {reader}) src").fetchone()
-            for reader in (self.readers[first], self.readers[second])
-        ]
-        return fingerprints[0] == fingerprints[1]
+        return self._fingerprint(first) == self._fingerprint(second)
+
+    def _fingerprint(self, index: int) -> Any:
+        # Once per file: parts of one export often look alike, and comparing every pair
+        # would read each part once per other part.
+        if index not in self._fingerprints:
+            reader = self.readers[index]
+            self._fingerprints[index] = self.con.execute(
+                f"SELECT count(*), sum(hash(src)) FROM (SELECT * FROM {reader}) src"
+            ).fetchone()
+        return self._fingerprints[index]
 
     def add_parquet_parts(self, parts: list[tuple[str, Path]], progress: Progress | None = None) -> list[FileRead]:
         """Parquet files with the same columns (the parts of one export) rolled up in one
