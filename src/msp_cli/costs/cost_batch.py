@@ -165,7 +165,7 @@ class CostBatch:
         """Whether two files of the batch hold the same rows, whatever their compression,
         line endings, quoting or row order: the count and the sum of the rows' hashes of
         both readers agree. (Only asked of files whose roll-ups already look alike.)"""
-        return self._fingerprint(first) == self._fingerprint(second)
+        return bool(self._fingerprint(first) == self._fingerprint(second))
 
     def _fingerprint(self, index: int) -> Any:
         # Once per file: parts of one export often look alike, and comparing every pair
