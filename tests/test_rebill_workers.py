@@ -78,12 +78,18 @@ def _stored(sql_db: Path) -> tuple[list[tuple], list[tuple]]:
         engine.dispose()
 
 
-def test_workers_store_and_print_exactly_what_one_process_does(run, tmp_path, monkeypatch):
-    alone, shared = tmp_path / "alone" / "msp.db", tmp_path / "shared" / "msp.db"
+def _twins(run, tmp_path: Path) -> tuple[Path, Path]:
+    """Two identical databases of CUSTOMERS customers: one rebilled alone, one not."""
+    alone, other = tmp_path / "alone" / "msp.db", tmp_path / "other" / "msp.db"
     alone.parent.mkdir()
-    shared.parent.mkdir()
+    other.parent.mkdir()
     _build(run, alone)
-    shutil.copyfile(alone, shared)
+    shutil.copyfile(alone, other)
+    return alone, other
+
+
+def test_workers_store_and_print_exactly_what_one_process_does(run, tmp_path, monkeypatch):
+    alone, shared = _twins(run, tmp_path)
     used: list[int] = []
     real = bill_workers._from_workers
 
@@ -121,11 +127,7 @@ def test_a_bad_worker_count_is_refused_before_anything_runs(run, tmp_path, value
 def test_without_worker_processes_the_command_does_the_work_itself(run, tmp_path, monkeypatch):
     # Some containers allow no semaphores or extra processes: the pool cannot start, or
     # breaks; the bills are the same, computed in the command's own process.
-    alone, broken = tmp_path / "alone" / "msp.db", tmp_path / "broken" / "msp.db"
-    alone.parent.mkdir()
-    broken.parent.mkdir()
-    _build(run, alone)
-    shutil.copyfile(alone, broken)
+    alone, broken = _twins(run, tmp_path)
     real = bill_workers._from_workers
 
     def breaks_after_one(url, month, batches, workers):
