@@ -123,3 +123,20 @@ def test_latin1_file_names_the_line(run, sql, loaded, tmp_path):
     path = write_focus(tmp_path / "latin1.csv", [{}, {}, {"SubAccountName": "Société"}])
     path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1"))
     check_refused(run, sql, loaded, path, message=f"{path}:4: not UTF-8 text (export the file as UTF-8)")
+
+
+def test_ctrl_c_while_duckdb_runs_a_query_is_an_interruption(run, sql, loaded, tmp_path, monkeypatch):
+    # DuckDB turns Ctrl-C during a query in the main thread (the roll-up is read back
+    # while storing) into RuntimeError('Query interrupted'): exit 130, nothing stored.
+    import msp_cli.costs.storing as storing
+
+    def interrupted(*_args, **_kwargs):
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(storing, "store_cost_batch", interrupted)
+    before = snapshot(sql)
+    path = write_focus(tmp_path / "more.csv", [{"SubAccountId": "A9", "BilledCost": "5.00"}])
+    result = run("costs", "import", str(path))
+    assert result.exit_code == 130, result
+    assert result.stderr.strip() == "interrupted"
+    assert snapshot(sql) == before

@@ -4,8 +4,14 @@ computes, and the knob that sets the worker count takes only sensible values."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -143,3 +149,52 @@ def test_without_worker_processes_the_command_does_the_work_itself(run, tmp_path
     assert one.exit_code == two.exit_code == 0, (one.stderr, two.stderr)
     assert json.loads(one.stdout) == json.loads(two.stdout)
     assert _stored(broken) == _stored(alone)
+
+
+def _group_gone(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_ctrl_c_at_any_moment_stops_the_command_and_its_workers(run, tmp_path):
+    # Ctrl-C at a terminal reaches every process of the group: workers starting, working
+    # or stopping. The command must end with 130 (or 0 if it had finished), store
+    # nothing when interrupted, print no traceback and leave no process behind.
+    db = tmp_path / "msp.db"
+    _build(run, db)
+    template = tmp_path / "template.db"
+    shutil.copyfile(db, template)
+    argv = [sys.executable, "-m", "msp_cli", "--db", str(db), "rebill", "--all", "--month", MONTH]
+    env = {**os.environ, "MSP_REBILL_WORKERS": "2", "MSP_REBILL_COOLDOWN_HOURS": "0"}
+    started = time.monotonic()
+    subprocess.run(argv, env=env, check=True, capture_output=True, timeout=120)
+    whole = time.monotonic() - started
+    interrupted = 0
+    for fraction in (0.1, 0.25, 0.4, 0.55, 0.7, 0.85):
+        shutil.copyfile(template, db)
+        for extra in ("-wal", "-shm"):
+            Path(f"{db}{extra}").unlink(missing_ok=True)
+        process = subprocess.Popen(
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        )
+        time.sleep(whole * fraction)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+        stderr = err.decode()
+        assert process.returncode in (130, 0), (fraction, process.returncode, stderr)
+        assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+        deadline = time.monotonic() + 10
+        while not _group_gone(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _group_gone(process.pid), f"a worker outlived the command (Ctrl-C at {fraction:.0%})"
+        runs = _stored(db)[1]
+        if process.returncode == 130:
+            interrupted += 1
+            assert runs == [], "an interrupted rebill stored bills"
+        else:
+            assert len(runs) == CUSTOMERS
+    assert interrupted, "every run finished before its Ctrl-C"

@@ -19,10 +19,12 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from collections import deque
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any
@@ -127,9 +129,11 @@ def prepared_batches(
     if workers >= 2 and len(batches) >= 2 and in_file:
         done = 0
         try:
-            for prepared in _from_workers(url.render_as_string(hide_password=False), month, batches, workers):
-                yield prepared
-                done += 1
+            # Closed here, not by the garbage collector: stopping the pool may end in Ctrl-C.
+            with closing(_from_workers(url.render_as_string(hide_password=False), month, batches, workers)) as ready:
+                for prepared in ready:
+                    yield prepared
+                    done += 1
             return
         except (OSError, BrokenProcessPool):
             # Workers only save time: where processes or their semaphores are not
@@ -146,24 +150,52 @@ def _from_workers(
     workers = min(workers, len(batches))
     # spawn, not fork: this process holds an open database connection and may run a
     # progress bar's thread, neither of which survives a fork safely.
-    pool = ProcessPoolExecutor(
-        workers, mp_context=get_context("spawn"), initializer=_start, initargs=(url, os.getpid())
-    )
+    with _ctrl_c_deferred():
+        pool = ProcessPoolExecutor(
+            workers, mp_context=get_context("spawn"), initializer=_start, initargs=(url, os.getpid())
+        )
     try:
         waiting = iter(batches)
         pending: deque[Future[dict[str, PreparedBill | str]]] = deque()
-        for batch in waiting:
-            pending.append(pool.submit(_prepare_batch, month, list(batch)))
-            if len(pending) >= workers * AHEAD:
-                break
+        with _ctrl_c_deferred():  # the workers start here
+            for batch in waiting:
+                pending.append(pool.submit(_prepare_batch, month, list(batch)))
+                if len(pending) >= workers * AHEAD:
+                    break
         while pending:
-            done = pending.popleft().result()
+            done = pending.popleft().result()  # where Ctrl-C lands
             following = next(waiting, None)
             if following is not None:
-                pending.append(pool.submit(_prepare_batch, month, list(following)))
+                with _ctrl_c_deferred():
+                    pending.append(pool.submit(_prepare_batch, month, list(following)))
             yield done
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        with _ctrl_c_deferred():
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """Ctrl-C waits for the end of the block, then interrupts as usual: a pool interrupted
+    while it starts or stops processes can hang. Processes started in the block inherit
+    SIGINT blocked, so a Ctrl-C at the terminal (sent to every process of the group)
+    reaches only the command, which stops its workers itself."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach the main thread only: nothing to defer
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, _frame: caught.append(number))
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            if callable(previous):
+                previous(signal.SIGINT, None)
+            elif previous != signal.SIG_IGN:
+                raise KeyboardInterrupt
 
 
 _worker_database: Database | None = None

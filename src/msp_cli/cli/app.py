@@ -58,6 +58,11 @@ def exit_code_for(error: MspError) -> int:
 MAX_ERROR = 1_000  # characters: values are echoed cut to ~100 (text.shown); this is a backstop
 
 
+def _interrupted_query(exc: Exception) -> bool:
+    """DuckDB answers Ctrl-C during a query with its own RuntimeError, not KeyboardInterrupt."""
+    return type(exc) is RuntimeError and str(exc) == "Query interrupted"
+
+
 def _print_error(stream: Any, message: str, hint: str | None = None, label: str | None = "error: ") -> None:
     """One line (and a hint): control characters in echoed values escaped, and the line
     kept short even when a message quotes a whole bad value."""
@@ -167,7 +172,10 @@ class MspGroup(ExamplesEpilog, TyperGroup):
             code = exit_code_for(Interrupted(""))
         except Exception as exc:
             failed = write_error("standard output", exc) if isinstance(exc, OSError) else None
-            if isinstance(failed, WriteFailed):  # `msp ... > /dev/full`: a failing environment
+            if _interrupted_query(exc):  # Ctrl-C while DuckDB ran a query in this thread
+                _print_error(err, "interrupted", label="")
+                code = exit_code_for(Interrupted(""))
+            elif isinstance(failed, WriteFailed):  # `msp ... > /dev/full`: a failing environment
                 _print_error(err, str(failed), failed.hint)
                 _discard_stdout(out)
                 code = exit_code_for(failed)
