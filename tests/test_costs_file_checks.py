@@ -69,6 +69,23 @@ def rows_reversed(path, target):
     return target
 
 
+def as_parquet(path, target):
+    """The same rows as a typed Parquet file, as AWS Data Exports write it: amounts DOUBLE,
+    periods TIMESTAMP WITH TIME ZONE."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(
+        f"""COPY (SELECT * REPLACE (BilledCost::DOUBLE AS BilledCost, EffectiveCost::DOUBLE AS EffectiveCost,
+                                   ListCost::DOUBLE AS ListCost, ChargePeriodStart::TIMESTAMPTZ AS ChargePeriodStart)
+                  FROM read_csv('{path}', header = true, all_varchar = true))
+            TO '{target}' (FORMAT parquet)"""
+    )
+    con.close()
+    return target
+
+
 @pytest.mark.parametrize(
     "make_copy,name",
     [
@@ -78,6 +95,7 @@ def rows_reversed(path, target):
         (with_bom, "may-bom.csv"),
         (quoted_everywhere, "may-quoted.csv"),
         (rows_reversed, "may-reordered.csv"),
+        (as_parquet, "may.parquet"),
     ],
 )
 def test_the_same_rows_in_another_encoding_are_refused_naming_both(run, sql, original, make_copy, name):
@@ -86,7 +104,7 @@ def test_the_same_rows_in_another_encoding_are_refused_naming_both(run, sql, ori
     result = run("costs", "import", str(original), str(copy))
     assert result.exit_code == 2, result
     assert result.stderr.splitlines() == [
-        f"error: {copy}: same content as {original} (a file counts once, however it is compressed or line-ended)"
+        f"error: {copy}: same content as {original} (a file counts once, however it is stored, compressed or line-ended)"
     ]
     assert snapshot(sql) == before
 

@@ -109,7 +109,8 @@ class CostBatch:
 
         self.files: list[FileRead] = []
         self.readers: list[str] = []  # each file's DuckDB reader, in the order of `files`
-        self._fingerprints: dict[int, Any] = {}  # file index -> (rows, sum of row hashes)
+        self.cleaned: list[str] = []  # each file's rows as msp reads them (normalised)
+        self._fingerprints: dict[tuple[int, bool], Any] = {}  # (file, as written?) -> rows, hash sum, columns
         self.closed = False
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
@@ -159,23 +160,35 @@ class CostBatch:
         read.sha256 = hasher.result()
         self.files.append(read)
         self.readers.append(reader)
+        self.cleaned.append(_cleaned_rows(reader, columns))
         return read
 
     def same_rows(self, first: int, second: int) -> bool:
         """Whether two files of the batch hold the same rows, whatever their compression,
-        line endings, quoting or row order: the count and the sum of the rows' hashes of
-        both readers agree. (Only asked of files whose roll-ups already look alike.)"""
-        return bool(self._fingerprint(first) == self._fingerprint(second))
+        line endings, quoting or row order: the count and the sum of their rows' hashes
+        agree. Files of one kind compare every column as written; a CSV file and a
+        Parquet file (text against typed columns: '300.00' against 300.0) compare the
+        rows as msp reads them, and their column names. (Only asked of files whose
+        roll-ups already look alike.)"""
+        if _kind(self.files[first].format) == _kind(self.files[second].format):
+            return bool(self._fingerprint(first, raw=True) == self._fingerprint(second, raw=True))
+        return bool(self._fingerprint(first, raw=False) == self._fingerprint(second, raw=False))
 
-    def _fingerprint(self, index: int) -> Any:
+    def _fingerprint(self, index: int, *, raw: bool) -> Any:
         # Once per file: parts of one export often look alike, and comparing every pair
         # would read each part once per other part.
-        if index not in self._fingerprints:
-            reader = self.readers[index]
-            self._fingerprints[index] = self.con.execute(
-                f"SELECT count(*), sum(hash(src)) FROM (SELECT * FROM {reader}) src"
-            ).fetchone()
-        return self._fingerprints[index]
+        key = (index, raw)
+        if key not in self._fingerprints:
+            if raw:
+                sql = f"SELECT count(*), sum(hash(src)) FROM (SELECT * FROM {self.readers[index]}) src"
+            else:
+                sql = f"SELECT count(*), sum(hash(row_read)) FROM ({self.cleaned[index]}) row_read"
+            found = self.con.execute(sql).fetchone()
+            names = sorted(
+                d[0].lower() for d in self.con.execute(f"SELECT * FROM {self.readers[index]} LIMIT 0").description
+            )
+            self._fingerprints[key] = (found, names)
+        return self._fingerprints[key]
 
     def add_parquet_parts(self, parts: list[tuple[str, Path]], progress: Progress | None = None) -> list[FileRead]:
         """Parquet files with the same columns (the parts of one export) rolled up in one
@@ -214,6 +227,7 @@ class CostBatch:
                 self._describe(read, table)
                 self.files.append(read)
                 self.readers.append(reader_sql(path, "parquet"))
+                self.cleaned.append(_cleaned_rows(reader_sql(path, "parquet"), columns))
                 reads.append(read)
         finally:
             self.con.execute("DROP TABLE IF EXISTS parts_rollup")
@@ -414,3 +428,22 @@ ROLLUP_KEYS = (
     "publisher",
     "provider_name",
 )
+
+
+def _cleaned_rows(reader: str, columns: dict[str, str]) -> str:
+    """A file's rows as the roll-up reads them (amounts exact, periods in UTC, names
+    trimmed): the same rows compare equal whatever the format (CSV or Parquet, text or
+    typed columns), compression, quoting, line endings or order."""
+    # The *_text columns keep values as written, for error messages: '300.00' in a CSV
+    # is 300.0 in a Parquet file's DOUBLE column, yet the same amount.
+    return (
+        f"SELECT * EXCLUDE ({', '.join(AS_WRITTEN)}) "
+        f"FROM (WITH src AS (SELECT * FROM {reader}) {clean_select(columns)})"
+    )
+
+
+AS_WRITTEN = ("billed_text", "effective_text", "list_text", "period_text", "charge_text", "charge_raw", "category_text")
+
+
+def _kind(fmt: str) -> str:
+    return "parquet" if fmt == "parquet" else "csv"

@@ -111,6 +111,6 @@ def _refuse_same_rows(batch: CostBatch) -> None:
             if batch.same_rows(first, index):
                 raise InvalidInput(
                     f"{read.path}: same content as {batch.files[first].path} (a file counts once, "
-                    "however it is compressed or line-ended)"
+                    "however it is stored, compressed or line-ended)"
                 )
         earlier.append(index)
