@@ -122,7 +122,7 @@ def test_a_customer_without_recipient_is_a_failure_named(issued, smtp_server):
     assert run("users", "disable", "ann@beta.example").exit_code == 0
     result = run("invoices", "send", "--month", MONTH)
     assert result.exit_code == 6
-    assert "failed: INV-2026-000002 to : customer BETA has no billing_email and no active admin user" in result.stderr
+    assert "failed: INV-2026-000002: customer BETA has no billing_email and no active admin user" in result.stderr
     assert "ann@beta.example" not in {r for m in smtp_server.received for r in m.rcpt_tos}
     # A billing e-mail that is a disabled user's address is not used either.
     run("customers", "update", "BETA", "--billing-email", "dan@beta.example")

@@ -215,7 +215,8 @@ def send(
     for skipped in result.skipped:
         app_ctx.say(f"skipped: {skipped}")
     for failure in result.failed:
-        app_ctx.say(f"failed: {failure.number} to {failure.address}: {failure.error}")
+        recipient = f" to {failure.address}" if failure.address else ""  # none: the error says why
+        app_ctx.say(f"failed: {failure.number}{recipient}: {failure.error}")
     if result.rows() or fmt is not Format.table:
         app_ctx.emit(result.rows(), SEND_COLUMNS, fmt)
     sent, failed = len(result.sent), len(result.failed)
