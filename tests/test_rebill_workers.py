@@ -185,14 +185,16 @@ def test_ctrl_c_at_any_moment_stops_the_command_and_its_workers(run, tmp_path):
             os.killpg(process.pid, signal.SIGINT)
         _, err = process.communicate(timeout=120)
         stderr = err.decode()
-        assert process.returncode in (130, 0), (fraction, process.returncode, stderr)
+        # -SIGINT: interrupted while Python was still starting, before msp handles Ctrl-C;
+        # a shell reports that as 130 too.
+        assert process.returncode in (130, -signal.SIGINT, 0), (fraction, process.returncode, stderr)
         assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
         deadline = time.monotonic() + 10
         while not _group_gone(process.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _group_gone(process.pid), f"a worker outlived the command (Ctrl-C at {fraction:.0%})"
         runs = _stored(db)[1]
-        if process.returncode == 130:
+        if process.returncode != 0:
             interrupted += 1
             assert runs == [], "an interrupted rebill stored bills"
         else:
