@@ -151,6 +151,12 @@ def test_without_worker_processes_the_command_does_the_work_itself(run, tmp_path
     assert _stored(broken) == _stored(alone)
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    # A job a non-interactive shell starts in the background ignores SIGINT, and so
+    # would msp (as under nohup); at a terminal it has the default disposition.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _group_gone(group: int) -> bool:
     try:
         os.killpg(group, 0)
@@ -178,7 +184,12 @@ def test_ctrl_c_at_any_moment_stops_the_command_and_its_workers(run, tmp_path):
         for extra in ("-wal", "-shm"):
             Path(f"{db}{extra}").unlink(missing_ok=True)
         process = subprocess.Popen(
-            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+            argv,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=_ctrl_c_as_at_a_terminal,
         )
         time.sleep(whole * fraction)
         with contextlib.suppress(ProcessLookupError):
