@@ -13,6 +13,19 @@ from msp_cli.cli.help_examples import examples
 from msp_cli.cli.options import FORMAT, month_option, whole_number
 from msp_cli.cli.output import Column, Format, write_csv, write_json
 from msp_cli.cli.progress import progress_bar
+from msp_cli.cli.rebill_tables import (
+    DIFF_COLUMNS,
+    HISTORY_COLUMNS,
+    ISSUE_COLUMNS,
+    LINE_COLUMNS,
+    MARGIN_COLUMNS,
+    OUTCOME_COLUMNS,
+    STATUS_COLUMNS,
+    one_currency_columns,
+    outcome_rows,
+    present,
+    totals_text,
+)
 from msp_cli.cli.registry import group_app
 from msp_cli.common.clock import iso_time
 from msp_cli.common.errors import Partial
@@ -27,91 +40,6 @@ app = group_app(
 )
 
 MONTH = month_option(...)
-OUTCOME_COLUMNS = [
-    Column("customer"),
-    Column("status"),
-    Column("version", justify="right"),
-    Column("currency"),
-    Column("cost", money=True),
-    Column("price", money=True),
-]
-DIFF_COLUMNS = [
-    Column("customer"),
-    Column("change"),
-    Column("linked_account", "linked account"),
-    Column("service"),
-    Column("publisher"),
-    Column("currency"),
-    Column("old_price", "old price", money=True),
-    Column("new_price", "new price", money=True),
-    Column("difference", money=True),
-    Column("old_rule", "old rule"),
-    Column("new_rule", "new rule"),
-]
-LINE_COLUMNS = [
-    Column("line", "#", justify="right"),
-    Column("linked_account", "account", wrap=False),
-    Column("account_name", "name"),
-    Column("service"),
-    Column("publisher"),
-    Column("currency", wrap=False),
-    Column("cost", money=True),
-    Column("price", money=True),
-    Column("rule_id", "rule id", justify="right"),
-    Column("rule"),
-    Column("detail"),
-]
-MARGIN_COLUMNS = [
-    Column("currency"),
-    Column("cost", money=True),
-    Column("price", money=True),
-    Column("margin", money=True),
-    Column("margin_percent", "margin %", justify="right"),
-]
-HISTORY_COLUMNS = [
-    Column("customer"),
-    Column("month"),
-    Column("version", justify="right"),
-    Column("status"),
-    Column("triggered_at", "triggered"),
-    Column("triggered_by", "by"),
-    Column("currency"),
-    Column("cost", money=True),
-    Column("price", money=True),
-    Column("invoice"),
-]
-STATUS_COLUMNS = [
-    Column("customer"),
-    Column("last_triggered_at", "last trigger"),
-    Column("triggered_by", "by"),
-    Column("month"),
-    Column("next_allowed_at", "next allowed"),
-    Column("ready"),
-]
-ISSUE_COLUMNS = [
-    Column("number"),
-    Column("type"),
-    Column("customer"),
-    Column("month"),
-    Column("version", justify="right"),
-    Column("total", money=True),
-    Column("currency"),
-    Column("refers_to", "refers to"),
-]
-
-
-def present(columns: list[Column], rows: list[dict[str, Any]]) -> list[Column]:
-    """Only the columns the core returned: a customer user's rows carry no cost or rule."""
-    keys = set().union(*(row.keys() for row in rows)) if rows else set()
-    return [c for c in columns if c.key in keys] if rows else columns
-
-
-def _outcome_rows(outcomes: list[Any]) -> list[dict[str, Any]]:
-    rows = []
-    for o in outcomes:
-        base = {"customer": o.customer, "status": o.status, "version": o.version}
-        rows += [{**base, "currency": t.currency, "cost": t.cost, "price": t.price} for t in o.totals] or [base]
-    return rows
 
 
 def _run_trigger(app_ctx: context.AppContext, customers: list[str], all_: bool, month: str | None, fmt: Format) -> None:
@@ -147,7 +75,7 @@ def _run_trigger(app_ctx: context.AppContext, customers: list[str], all_: bool, 
     if fmt is Format.json:
         app_ctx.write_json(result.outcomes)
     else:
-        app_ctx.emit(_outcome_rows(result.outcomes), OUTCOME_COLUMNS, fmt)
+        app_ctx.emit(outcome_rows(result.outcomes), OUTCOME_COLUMNS, fmt)
     rebilled, skipped, failed = (len(result.with_status(s)) for s in ("rebilled", "skipped_cooldown", "failed"))
     app_ctx.say(f"{result.month}: {rebilled} rebilled, {skipped} skipped (cooldown), {failed} failed")
     if failed:
@@ -220,30 +148,6 @@ def trigger(
         _run_trigger(app_ctx, customer, all_, month, fmt)
 
 
-def one_currency_columns(columns: list[Column], currencies: set[str]) -> list[Column]:
-    """A table of one currency names it in the amounts' headers ('price USD') instead of
-    a column repeating it on every line: what lets a bill's lines fit 80 columns."""
-    if len(currencies) != 1:
-        return columns
-    (currency,) = currencies
-    return [
-        Column(c.key, f"{c.title} {currency}", money=True) if c.money else c for c in columns if c.key != "currency"
-    ]
-
-
-def _totals_text(totals: list[dict[str, Any]]) -> str:
-    """'6,128.78 USD (cost 5,248.92)' per currency; customer users' totals carry no cost."""
-    from msp_cli.common.money import format_amount, format_money
-
-    parts = []
-    for t in totals:
-        text = format_money(t["price"], t["currency"])
-        if "cost" in t:
-            text += f" (cost {format_amount(t['cost'])})"
-        parts.append(text)
-    return "; ".join(parts) or "0.00"
-
-
 @app.command(
     "show",
     epilog=examples(
@@ -284,7 +188,7 @@ def show(
             "month": bill.month,
             "version": f"{bill.version} of {bill.current_version} ({bill.status})",
             "triggered": f"{iso_time(bill.triggered_at)} by {bill.triggered_by}",
-            "total": _totals_text(bill.totals),
+            "total": totals_text(bill.totals),
             "invoiced": f"{format_totals(invoice.total)} ({', '.join(invoice.documents)}, version {invoice.version})"
             if invoice
             else "not invoiced",
