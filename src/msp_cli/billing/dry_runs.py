@@ -10,8 +10,9 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from msp_cli.access.actors import Actor
+from msp_cli.billing.bill_costs import BATCH
 from msp_cli.billing.bills import Line, compute_bills, failure_text
-from msp_cli.billing.rebilling import BATCH, resolve_trigger
+from msp_cli.billing.rebilling import resolve_trigger
 from msp_cli.billing.versions import latest_runs, run_lines
 from msp_cli.common.money import MONEY, ZERO_CENTS, exact_sum
 from msp_cli.store.batches import chunked

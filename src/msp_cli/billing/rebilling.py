@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from msp_cli.access import audit
 from msp_cli.access.actors import Actor
+from msp_cli.billing.bill_costs import BATCH  # customers per batch: one cost query, one insert
 from msp_cli.billing.bill_workers import PreparedBill, line_insert, prepared_batches
 from msp_cli.billing.bills import Total
 from msp_cli.billing.documents import invoiced, invoiced_warnings
@@ -39,7 +40,6 @@ from msp_cli.store.models import (
     RebillTotal,
 )
 
-BATCH = 200
 Progress = Callable[[int, int], None]
 
 
